@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  TypeBoxValidatorCompiler,
+  type FastifyPluginAsyncTypebox,
+  type TypeBoxTypeProvider,
+} from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { allMigrations } from './migrations.js';
+import { verifyLedger } from './modules/ledger/index.js';
+import { createAdminGuard } from './platform/admin-auth.js';
+import type { Db } from './platform/db.js';
+import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
+import { limits } from './platform/limits.js';
+import { Lifecycle } from './platform/lifecycle.js';
+import type { Logger } from './platform/logger.js';
+import type { Metrics } from './platform/metrics.js';
+import { migrationsAreApplied, type Migration } from './platform/migrations.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface AppDependencies {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  /** The bearer token that opens /admin/v1 (config.ts resolveAdminToken). */
+  adminToken: string;
+  /** Shared with the CLI so that /readyz turns 503 as soon as shutdown begins. */
+  lifecycle?: Lifecycle;
+  /** What /readyz expects to find applied; every bounded context's migrations by default. */
+  migrations?: readonly Migration[];
+}
+
+const requestIdPattern = new RegExp(`^[A-Za-z0-9._-]{1,${limits.requestIdLengthMax}}$`);
+
+/** Honours a sane incoming X-Request-Id (so ids follow a request across services), else a new one. */
+export function requestIdFor(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  if (typeof header === 'string' && requestIdPattern.test(header)) return header;
+  return `req_${randomUUID().replaceAll('-', '')}`;
+}
+
+const securityHeaders: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+export const ErrorBodySchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      param: Type.Optional(Type.String()),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      request_id: Type.String(),
+    }),
+  },
+  { $id: 'ErrorBody' },
+);
+export type ErrorBody = Static<typeof ErrorBodySchema>;
+
+const errorResponses = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema } as const;
+const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+
+const ReadinessChecksSchema = Type.Object({
+  database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
+  migrations: Type.Union([Type.Literal('ok'), Type.Literal('pending'), Type.Literal('unknown')]),
+});
+type ReadinessChecks = Static<typeof ReadinessChecksSchema>;
+
+const LedgerVerifyReportSchema = Type.Object({
+  object: Type.Literal('ledger_verify_report'),
+  ok: Type.Boolean(),
+  checks: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      ok: Type.Boolean(),
+      violation_count: Type.Integer({ minimum: 0 }),
+      samples: Type.Array(Type.String()),
+    }),
+  ),
+});
+
+function errorBody(request: FastifyRequest, error: AppError, message: string): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message,
+      ...(error.param === undefined ? {} : { param: error.param }),
+      ...(error.details === undefined ? {} : { details: error.details }),
+      request_id: request.id,
+    },
+  };
+}
+
+interface ValidationIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** The dotted path of the first invalid field, e.g. body `/card/number` → `card.number`. */
+function validationParam(issue: ValidationIssue | undefined): string | undefined {
+  if (issue === undefined) return undefined;
+  const segments = (issue.instancePath ?? '').split('/').filter((segment) => segment !== '');
+  const params = issue.params ?? {};
+  const firstOf = (value: unknown): string | undefined =>
+    Array.isArray(value) && typeof value[0] === 'string' ? value[0] : typeof value === 'string' ? value : undefined;
+  const named =
+    firstOf(params.requiredProperties) ??
+    firstOf(params.missingProperty) ??
+    firstOf(params.additionalProperties) ??
+    firstOf(params.additionalProperty);
+  if (named !== undefined && (issue.keyword === 'required' || issue.keyword === 'additionalProperties')) {
+    segments.push(named);
+  }
+  return segments.length === 0
+    ? undefined
+    : segments.map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~')).join('.');
+}
+
+/** Turns anything thrown while handling a request into an AppError; null means an unexpected failure. */
+function toAppError(error: unknown): AppError | null {
+  if (isAppError(error)) return error;
+  const fastifyError = error as Partial<FastifyError> & { validation?: ValidationIssue[] };
+  if (Array.isArray(fastifyError.validation)) {
+    const issue = fastifyError.validation[0];
+    const param = validationParam(issue);
+    const where = fastifyError.validationContext ?? 'request';
+    // TypeBox reports an unknown field as the field failing a `false` schema ("boolean").
+    const what =
+      issue?.keyword === 'additionalProperties' || issue?.keyword === 'boolean'
+        ? 'is not a known field'
+        : issue?.keyword === 'required'
+          ? 'is required'
+          : (issue?.message ?? 'is not valid');
+    return new AppError('invalid_request', {
+      message: param === undefined ? `The ${where} ${what}.` : `Invalid ${where} field ${param}: ${what}.`,
+      ...(param === undefined ? {} : { param }),
+    });
+  }
+  const knownCodes: Partial<Record<string, { code: ErrorCode; message?: string }>> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: {
+      code: 'body_too_large',
+      message: `The request body is larger than ${limits.httpBodyBytesMax} bytes.`,
+    },
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type' },
+    FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+      code: 'invalid_request',
+      message: 'The Content-Length header does not match the body.',
+    },
+    FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_request', message: 'The JSON body is empty.' },
+    FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_request', message: 'The request body is not valid JSON.' },
+  };
+  const known = typeof fastifyError.code === 'string' ? knownCodes[fastifyError.code] : undefined;
+  if (known !== undefined) {
+    return new AppError(known.code, known.message === undefined ? {} : { message: known.message });
+  }
+  // JSON.parse failures from the body parser carry status 400 and no FST code.
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return new AppError('invalid_request', { message: 'The request body is not valid JSON.' });
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    // Another client-side failure detected by the framework: its wording is Fastify's, so keep ours.
+    return new AppError('invalid_request');
+  }
+  return null;
+}
+
+async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Builds the HTTP app without listening: the CLI listens, tests inject or listen on port 0.
+ */
+export function buildApp(dependencies: AppDependencies): App {
+  const { db, metrics } = dependencies;
+  // Fastify's logger type is pino's, minus what Fastify does not use.
+  const logger: FastifyBaseLogger = dependencies.logger;
+  const lifecycle = dependencies.lifecycle ?? new Lifecycle();
+  const migrations = dependencies.migrations ?? allMigrations;
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: limits.httpBodyBytesMax,
+    connectionTimeout: limits.httpConnectionTimeoutMs,
+    requestTimeout: limits.httpRequestTimeoutMs,
+    keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
+    routerOptions: { maxParamLength: limits.httpParamLengthMax },
+    // We read X-Request-Id ourselves so that an unsafe one is replaced instead of trusted.
+    requestIdHeader: false,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    genReqId: requestIdFor,
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.addSchema(ErrorBodySchema);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    void reply.header('x-request-id', request.id);
+    for (const [name, value] of Object.entries(securityHeaders)) void reply.header(name, value);
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequestDurationSeconds.observe(
+      {
+        method: request.method,
+        // The route pattern, never the raw URL, so that label values stay bounded.
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1_000,
+    );
+  });
+
+  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(error);
+    if (appError === null) {
+      request.log.error({ err: error }, 'request failed with an unexpected error');
+      const internal = new AppError('internal_error');
+      return reply.status(internal.status).send(errorBody(request, internal, errorCatalog.internal_error.message));
+    }
+    if (appError.status >= 500) {
+      request.log.error({ err: appError }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, param: appError.param }, 'request rejected');
+    }
+    // 5xx messages come from the catalog only: an AppError's own message may name internals.
+    const message = appError.status >= 500 ? errorCatalog[appError.code].message : appError.message;
+    return reply.status(appError.status).send(errorBody(request, appError, message));
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = new AppError('route_not_found', {
+      message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+    });
+    return reply.status(error.status).send(errorBody(request, error, error.message));
+  });
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        querystring: NoQuerySchema,
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        querystring: NoQuerySchema,
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), checks: ReadinessChecksSchema }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      if (lifecycle.shuttingDown) throw new AppError('shutting_down');
+      const checks: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
+      try {
+        await withTimeout(db.query('select 1 as one'), limits.readinessCheckTimeoutMs);
+        checks.database = 'ok';
+        const applied = await withTimeout(migrationsAreApplied(db, migrations), limits.readinessCheckTimeoutMs);
+        checks.migrations = applied ? 'ok' : 'pending';
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness check failed');
+      }
+      if (checks.database !== 'ok' || checks.migrations !== 'ok') {
+        throw new AppError('not_ready', { details: { checks } });
+      }
+      return { status: 'ready' as const, checks };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { querystring: NoQuerySchema, response: { 200: Type.String(), ...errorResponses } } },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
+
+  const adminRoutes: FastifyPluginAsyncTypebox = async (admin) => {
+    // Every route in this plugin, and its 404s, need the token: an unauthenticated caller learns nothing.
+    admin.addHook('onRequest', createAdminGuard({ token: dependencies.adminToken }));
+    admin.setNotFoundHandler(async (request, reply) => {
+      const error = new AppError('route_not_found', {
+        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      });
+      return reply.status(error.status).send(errorBody(request, error, error.message));
+    });
+    admin.get(
+      '/ledger/verify',
+      { schema: { querystring: NoQuerySchema, response: { 200: LedgerVerifyReportSchema, ...errorResponses } } },
+      async () => {
+        const report = await verifyLedger(db);
+        return {
+          object: 'ledger_verify_report' as const,
+          ok: report.ok,
+          checks: report.checks.map((check) => ({
+            name: check.name,
+            ok: check.ok,
+            violation_count: check.violationCount,
+            samples: check.samples,
+          })),
+        };
+      },
+    );
+  };
+  void app.register(adminRoutes, { prefix: '/admin/v1' });
+
+  return app;
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { buildApp } from './app.js';
+import { startExpiryWorker, type ExpiryWorker } from './expiry-worker.js';
+import { allMigrations } from './migrations.js';
+import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
+import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
+import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
+import { isAppError } from './platform/errors.js';
+import { Lifecycle } from './platform/lifecycle.js';
+import { checkLimits, limits } from './platform/limits.js';
+import { createLogger } from './platform/logger.js';
+import { createMetrics } from './platform/metrics.js';
+import { runMigrations } from './platform/migrations.js';
+
+/** sysexits.h codes, so that scripts can tell a usage mistake from a failure. */
+const exitCodes = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
+
+function version(): string {
+  try {
+    const packageUrl = new URL('../../package.json', import.meta.url);
+    const parsed = JSON.parse(readFileSync(fileURLToPath(packageUrl), 'utf8')) as { version?: unknown };
+    return typeof parsed.version === 'string' ? parsed.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function usage(): string {
+  const nameWidth = Math.max(...configVariables.map((variable) => variable.name.length));
+  const defaultWidth = Math.max(...configVariables.map((variable) => variable.defaultValue.length));
+  const variables = configVariables
+    .map(
+      (variable) =>
+        `  ${variable.name.padEnd(nameWidth)}  ${variable.defaultValue.padEnd(defaultWidth)}  ${variable.description}`,
+    )
+    .join('\n');
+  return `Usage: yunpay <command>
+
+Commands:
+  start           Run the platform: migrate, then serve (YUNPAY_ROLE all | api | worker)
+  migrate         Apply pending database migrations and print what was applied
+  ledger verify   Check the ledger's invariants and print the report as JSON
+  help            Show this help
+
+Environment (name, default, meaning):
+${variables}
+
+Exit codes: 0 success; 1 operational failure (database unreachable, data directory locked, ...);
+64 usage error; 78 invalid configuration. ledger verify exits with a bit set of the failed checks.
+`;
+}
+
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  // Follow the cause chain a few levels: "Migration 0002 failed: relation x does not exist".
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth += 1) {
+    parts.push(current instanceof Error ? current.message : typeof current === 'string' ? current : 'unknown error');
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ').replaceAll('\n', ' ');
+}
+
+async function openDatabase(config: Config): Promise<Db> {
+  if (config.database.kind === 'postgres') {
+    return openPostgresDb({
+      url: config.database.url,
+      connectionCountMax: config.databasePoolSize,
+      connectTimeoutS: limits.databaseConnectTimeoutS,
+      statementTimeoutMs: limits.databaseStatementTimeoutMs,
+    });
+  }
+  return openEmbeddedDb({ dataDir: config.dataDir });
+}
+
+function databaseDescription(config: Config): string {
+  if (config.database.kind === 'embedded') return `embedded PGlite in ${config.dataDir}`;
+  const url = new URL(config.database.url);
+  return `PostgreSQL at ${url.hostname}:${url.port === '' ? '5432' : url.port}${url.pathname}`;
+}
+
+async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase(config);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function commandMigrate(config: Config): Promise<number> {
+  const report = await withDatabase(config, (db) => runMigrations(db, allMigrations));
+  process.stdout.write(
+    `${JSON.stringify({ database: databaseDescription(config), applied: report.applied, already_applied_count: report.alreadyApplied })}\n`,
+  );
+  return exitCodes.ok;
+}
+
+async function commandLedgerVerify(config: Config): Promise<number> {
+  // Migrations first: verifying a database this build cannot read would report nonsense.
+  const report = await withDatabase(config, async (db) => {
+    await runMigrations(db, allMigrations);
+    return verifyLedger(db);
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return verifyExitCode(report);
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return host === '::' ? '[::1]' : '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function commandStart(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel });
+  const servesHttp = config.role === 'all' || config.role === 'api';
+  // Only a node that serves /admin/v1 needs the token (and creates the file).
+  const admin = servesHttp ? resolveAdminToken(config) : null;
+  const metrics = createMetrics();
+  const lifecycle = new Lifecycle();
+  const db = await openDatabase(config);
+  let ledger: ReturnType<typeof createLedger> | null = null;
+  let app: ReturnType<typeof buildApp> | null = null;
+  let worker: ExpiryWorker | null = null;
+
+  async function shutdown(reason: string): Promise<never> {
+    if (!lifecycle.beginShutdown()) {
+      logger.warn({ reason }, 'second stop request: exiting without draining');
+      process.exit(exitCodes.failure);
+    }
+    logger.info({ reason, drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'shutting down');
+    // Deliberately not unref()'d: it also keeps the process alive while a drain awaits something
+    // that holds no handle, so a stuck drain ends in exit 1 rather than a silent exit 0.
+    setTimeout(() => {
+      logger.error({ drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'drain took too long: exiting anyway');
+      process.exit(exitCodes.failure);
+    }, limits.shutdownDrainTimeoutMs);
+    try {
+      // Order matters: requests in flight may still be waiting on ledger batches.
+      if (app !== null) await app.close();
+      if (worker !== null) await worker.stop();
+      if (ledger !== null) await ledger.close();
+      await db.close();
+      logger.info('shut down cleanly');
+      process.exit(exitCodes.ok);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(exitCodes.failure);
+    }
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  try {
+    const migrationReport = await runMigrations(db, allMigrations);
+    logger.info(
+      { applied: migrationReport.applied, already_applied_count: migrationReport.alreadyApplied },
+      'migrations applied',
+    );
+    ledger = createLedger(db, {
+      batchSizeMax: config.ledgerBatchSizeMax,
+      batchesInFlightMax: config.ledgerBatchesInFlightMax,
+      observer: metrics.ledgerObserver(),
+    });
+    const lines: string[] = [];
+    if (admin !== null) {
+      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token });
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address() as AddressInfo;
+      const base = `http://${urlHost(config.host)}:${address.port}`;
+      lines.push(
+        `  API            ${base}`,
+        `  Health         ${base}/healthz`,
+        `  Readiness      ${base}/readyz`,
+        `  Metrics        ${base}/metrics`,
+        `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
+      );
+    } else {
+      lines.push('  HTTP           none (role worker)');
+    }
+    if (config.role === 'all' || config.role === 'worker') {
+      worker = startExpiryWorker({ ledger, logger });
+      lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
+    }
+    if (admin?.source === 'env') {
+      lines.push('  Admin token    from YUNPAY_ADMIN_TOKEN');
+    } else if (admin !== null) {
+      lines.push(`  Admin token    ${admin.token}`, `                 (kept in ${admin.filePath ?? ''}, mode 0600)`);
+    }
+    const banner = [
+      `Yunpay ${version()} is running: role ${config.role}, ${databaseDescription(config)}`,
+      ...lines,
+      ...(config.database.kind === 'embedded'
+        ? [
+            'warning: the embedded database (PGlite) does not fsync: it survives a process crash, not a power loss. Use DATABASE_URL=postgres://... in production.',
+          ]
+        : []),
+      'Stop with Ctrl-C (SIGINT) or SIGTERM.',
+    ];
+    process.stdout.write(`${banner.join('\n')}\n`);
+  } catch (error) {
+    // Start-up failed half way: release what was opened so the data dir lock is freed.
+    await app?.close().catch(() => undefined);
+    await worker?.stop().catch(() => undefined);
+    await ledger?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function main(argv: readonly string[], env: Env): Promise<number | 'running'> {
+  const [command, subcommand, ...rest] = argv;
+  if (command === undefined) {
+    process.stderr.write(usage());
+    return exitCodes.usage;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(usage());
+    return exitCodes.ok;
+  }
+  const known =
+    (command === 'start' && subcommand === undefined) ||
+    (command === 'migrate' && subcommand === undefined) ||
+    (command === 'ledger' && subcommand === 'verify' && rest.length === 0);
+  if (!known) {
+    process.stderr.write(`yunpay: unknown command "${argv.join(' ')}"\n\n${usage()}`);
+    return exitCodes.usage;
+  }
+  checkLimits();
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (isAppError(error) && error.code === 'config_invalid') {
+      process.stderr.write(`yunpay: ${error.message}\n`);
+      return exitCodes.config;
+    }
+    throw error;
+  }
+  try {
+    if (command === 'start') {
+      await commandStart(config);
+      return 'running';
+    }
+    if (command === 'migrate') return await commandMigrate(config);
+    return await commandLedgerVerify(config);
+  } catch (error) {
+    process.stderr.write(`yunpay: ${argv.join(' ')} failed: ${describeError(error)}\n`);
+    return isAppError(error) && error.code === 'config_invalid' ? exitCodes.config : exitCodes.failure;
+  }
+}
+
+const outcome = await main(process.argv.slice(2), process.env);
+if (outcome !== 'running') process.exitCode = outcome;

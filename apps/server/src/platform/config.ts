@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { AppError } from './errors.js';
+import { limits } from './limits.js';
+
+export const roles = ['all', 'api', 'worker'] as const;
+export type Role = (typeof roles)[number];
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'embedded' };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** Absolute path: the embedded database and the generated admin token live here. */
+  dataDir: string;
+  /** YUNPAY_ADMIN_TOKEN when set; null means resolveAdminToken generates or reuses one in dataDir. */
+  adminTokenFromEnv: string | null;
+  role: Role;
+  logLevel: LogLevel;
+  ledgerBatchSizeMax: number;
+  ledgerBatchesInFlightMax: number;
+  databasePoolSize: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One line per variable, shown by `yunpay help` and kept in step with the README table. */
+export const configVariables: readonly { name: string; defaultValue: string; description: string }[] = [
+  { name: 'PORT', defaultValue: '4000', description: 'HTTP port (0 picks a free one)' },
+  { name: 'HOST', defaultValue: '127.0.0.1', description: 'address the HTTP server binds' },
+  {
+    name: 'DATABASE_URL',
+    defaultValue: 'unset',
+    description: 'postgres:// URL of the system of record; unset: embedded PGlite',
+  },
+  { name: 'YUNPAY_DATA_DIR', defaultValue: './data', description: 'embedded database and generated admin token' },
+  {
+    name: 'YUNPAY_ADMIN_TOKEN',
+    defaultValue: 'generated',
+    description: 'bearer token for /admin/v1; unset: generated once, kept in <data dir>/admin-token',
+  },
+  { name: 'YUNPAY_ROLE', defaultValue: 'all', description: 'all | api | worker' },
+  { name: 'LOG_LEVEL', defaultValue: 'info', description: logLevels.join(' | ') },
+  {
+    name: 'DATABASE_POOL_SIZE',
+    defaultValue: String(limits.databasePoolSizeDefault),
+    description: `PostgreSQL connections per process (1-${limits.databasePoolSizeMax})`,
+  },
+  {
+    name: 'YUNPAY_LEDGER_BATCH_SIZE_MAX',
+    defaultValue: String(limits.ledgerBatchSizeDefault),
+    description: `transfers per ledger transaction (1-${limits.ledgerBatchSizeMax})`,
+  },
+  {
+    name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
+    defaultValue: String(limits.ledgerBatchesInFlightDefault),
+    description: `ledger batches applied at once (1-${limits.ledgerBatchesInFlightMax})`,
+  },
+];
+
+interface Problems {
+  list: string[];
+}
+
+function readText(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function readInteger(
+  env: Env,
+  problems: Problems,
+  options: { name: string; defaultValue: number; min: number; max: number },
+): number {
+  const text = readText(env, options.name);
+  if (text === undefined) return options.defaultValue;
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < options.min || value > options.max) {
+    problems.list.push(`${options.name} must be an integer from ${options.min} to ${options.max} (got "${text}")`);
+    return options.defaultValue;
+  }
+  return value;
+}
+
+function readChoice<T extends string>(
+  env: Env,
+  problems: Problems,
+  options: { name: string; choices: readonly T[]; defaultValue: T },
+): T {
+  const text = readText(env, options.name);
+  if (text === undefined) return options.defaultValue;
+  const choice = options.choices.find((candidate) => candidate === text);
+  if (choice === undefined) {
+    problems.list.push(`${options.name} must be one of ${options.choices.join(', ')} (got "${text}")`);
+    return options.defaultValue;
+  }
+  return choice;
+}
+
+function readDatabase(env: Env, problems: Problems): DatabaseConfig {
+  const text = readText(env, 'DATABASE_URL');
+  if (text === undefined) return { kind: 'embedded' };
+  // Never echo the URL back: it may hold a password.
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    problems.list.push('DATABASE_URL is not a valid URL (expected postgres://user@host:5432/database)');
+    return { kind: 'embedded' };
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    problems.list.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${parsed.protocol}//)`);
+    return { kind: 'embedded' };
+  }
+  if (parsed.hostname === '') {
+    problems.list.push('DATABASE_URL has no host');
+    return { kind: 'embedded' };
+  }
+  return { kind: 'postgres', url: text };
+}
+
+function readHost(env: Env, problems: Problems): string {
+  const text = readText(env, 'HOST');
+  if (text === undefined) return '127.0.0.1';
+  // A host name, an IPv4 address or an IPv6 address; no scheme, port or path.
+  if (text.length > 253 || !/^[A-Za-z0-9.:-]+$/.test(text)) {
+    problems.list.push(`HOST must be a host name or IP address such as 127.0.0.1 or 0.0.0.0 (got "${text}")`);
+    return '127.0.0.1';
+  }
+  return text;
+}
+
+function readAdminToken(env: Env, problems: Problems): string | null {
+  const value = env.YUNPAY_ADMIN_TOKEN;
+  if (value === undefined || value === '') return null;
+  // The token itself is never echoed, only what is wrong with it.
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    problems.list.push('YUNPAY_ADMIN_TOKEN must be printable ASCII with no spaces');
+    return null;
+  }
+  if (value.length < limits.adminTokenLengthMin || value.length > limits.adminTokenLengthMax) {
+    problems.list.push(
+      `YUNPAY_ADMIN_TOKEN must be ${limits.adminTokenLengthMin} to ${limits.adminTokenLengthMax} characters long (got ${value.length}); unset it to have one generated`,
+    );
+    return null;
+  }
+  return value;
+}
+
+/**
+ * Turns an environment into a validated Config. Pure: reads only `env` (and `cwd` to resolve a
+ * relative data dir). Every bad variable is reported at once in one config_invalid error.
+ */
+export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
+  const problems: Problems = { list: [] };
+  const port = readInteger(env, problems, { name: 'PORT', defaultValue: 4000, min: 0, max: 65_535 });
+  const host = readHost(env, problems);
+  const database = readDatabase(env, problems);
+  const dataDir = path.resolve(options.cwd ?? process.cwd(), readText(env, 'YUNPAY_DATA_DIR') ?? './data');
+  const adminTokenFromEnv = readAdminToken(env, problems);
+  const role = readChoice(env, problems, { name: 'YUNPAY_ROLE', choices: roles, defaultValue: 'all' });
+  const logLevel = readChoice(env, problems, { name: 'LOG_LEVEL', choices: logLevels, defaultValue: 'info' });
+  const databasePoolSize = readInteger(env, problems, {
+    name: 'DATABASE_POOL_SIZE',
+    defaultValue: limits.databasePoolSizeDefault,
+    min: 1,
+    max: limits.databasePoolSizeMax,
+  });
+  const ledgerBatchSizeMax = readInteger(env, problems, {
+    name: 'YUNPAY_LEDGER_BATCH_SIZE_MAX',
+    defaultValue: limits.ledgerBatchSizeDefault,
+    min: 1,
+    max: limits.ledgerBatchSizeMax,
+  });
+  const ledgerBatchesInFlightMax = readInteger(env, problems, {
+    name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
+    defaultValue: limits.ledgerBatchesInFlightDefault,
+    min: 1,
+    max: limits.ledgerBatchesInFlightMax,
+  });
+  if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
+    // Each batch in flight holds a connection; the API needs at least one more.
+    problems.list.push(
+      `DATABASE_POOL_SIZE (${databasePoolSize}) must be greater than YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX (${ledgerBatchesInFlightMax})`,
+    );
+  }
+  if (problems.list.length > 0) {
+    throw new AppError('config_invalid', {
+      message: `Invalid configuration: ${problems.list.join('; ')}.`,
+      details: { problems: problems.list },
+    });
+  }
+  return {
+    port,
+    host,
+    database,
+    dataDir,
+    adminTokenFromEnv,
+    role,
+    logLevel,
+    ledgerBatchSizeMax,
+    ledgerBatchesInFlightMax,
+    databasePoolSize,
+  };
+}
+
+export type AdminTokenSource = 'env' | 'file' | 'generated';
+
+export function adminTokenPath(dataDir: string): string {
+  return path.join(dataDir, 'admin-token');
+}
+
+const generatedTokenPattern = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The admin bearer token: YUNPAY_ADMIN_TOKEN when set; otherwise the one kept in
+ * <dataDir>/admin-token (mode 0600), generated on first use.
+ */
+export function resolveAdminToken(config: Pick<Config, 'dataDir' | 'adminTokenFromEnv'>): {
+  token: string;
+  source: AdminTokenSource;
+  filePath: string | null;
+} {
+  if (config.adminTokenFromEnv !== null) return { token: config.adminTokenFromEnv, source: 'env', filePath: null };
+  const filePath = adminTokenPath(config.dataDir);
+  let existing: string | null = null;
+  try {
+    existing = readFileSync(filePath, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (existing !== null) {
+    if (existing.length < limits.adminTokenLengthMin || !generatedTokenPattern.test(existing)) {
+      throw new AppError('config_invalid', {
+        message: `The admin token file ${filePath} is damaged. Delete it to have a new token generated.`,
+      });
+    }
+    // Tighten permissions in case the file was copied around with a looser mode.
+    if ((statSync(filePath).mode & 0o077) !== 0) chmodSync(filePath, 0o600);
+    return { token: existing, source: 'file', filePath };
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(limits.adminTokenBytes).toString('base64url');
+  try {
+    // 'wx': never overwrite a token another process wrote meanwhile; use theirs instead.
+    writeFileSync(filePath, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return resolveAdminToken(config);
+  }
+  return { token, source: 'generated', filePath };
+}

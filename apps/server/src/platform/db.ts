@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { acquireDirectoryLock, type DirectoryLock } from './dir-lock.js';
+
+/** A value we send as a query parameter. bigint is sent as its decimal text. */
+export type SqlParam = string | number | boolean | bigint | null | Date;
+
+/** Something that runs one SQL statement with positional parameters ($1, $2 …). */
+export interface SqlExecutor {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly SqlParam[]): Promise<Row[]>;
+  /** Runs a script of several statements with no parameters (migrations). */
+  execScript(text: string): Promise<void>;
+}
+
+export type DbKind = 'postgres' | 'embedded';
+
+/**
+ * The storage handle every bounded context receives. Both implementations speak the same
+ * PostgreSQL dialect and return int8 as bigint, timestamptz as Date, jsonb as parsed JSON.
+ */
+export interface Db extends SqlExecutor {
+  readonly kind: DbKind;
+  /** Runs fn inside one transaction (READ COMMITTED); commits when fn resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function toDriverParams(params: readonly SqlParam[] | undefined): unknown[] {
+  if (params === undefined) return [];
+  return params.map((value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Date) return value.toISOString();
+    return value;
+  });
+}
+
+export interface PostgresDbOptions {
+  url: string;
+  connectionCountMax: number;
+  connectTimeoutS: number;
+  statementTimeoutMs: number;
+}
+
+export function openPostgresDb(options: PostgresDbOptions): Db {
+  const sql = postgres(options.url, {
+    max: options.connectionCountMax,
+    connect_timeout: options.connectTimeoutS,
+    idle_timeout: 60,
+    onnotice: () => {},
+    types: { bigint: postgres.BigInt },
+    connection: { statement_timeout: options.statementTimeoutMs, application_name: 'yunpay' },
+  });
+  type Unsafe = (text: string, params: unknown[]) => Promise<unknown[]>;
+  const wrap = (unsafe: Unsafe): SqlExecutor => ({
+    async query<Row>(text: string, params?: readonly SqlParam[]) {
+      const rows = await unsafe(text, toDriverParams(params));
+      return rows as Row[];
+    },
+    async execScript(text: string) {
+      // Without parameters postgres.js uses the simple protocol, which allows several statements.
+      await unsafe(text, []);
+    },
+  });
+  const root = wrap((text, params) => sql.unsafe(text, params as never[]));
+  return {
+    kind: 'postgres',
+    query: root.query,
+    execScript: root.execScript,
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const result = await sql.begin((tx) => fn(wrap((text, params) => tx.unsafe(text, params as never[]))));
+      return result as T;
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+export interface EmbeddedDbOptions {
+  /** Directory that holds the database files; null keeps everything in memory (tests only). */
+  dataDir: string | null;
+}
+
+/**
+ * PGlite: PostgreSQL compiled to WASM, in this process. One connection, so every caller goes
+ * through transaction() (PGlite queues them) and never shares a BEGIN with another caller.
+ * PGlite does not fsync: it survives a process crash, not a power loss.
+ */
+export async function openEmbeddedDb(options: EmbeddedDbOptions): Promise<Db> {
+  let lock: DirectoryLock | null = null;
+  let dataDir: string | undefined;
+  if (options.dataDir !== null) {
+    const root = path.resolve(options.dataDir);
+    mkdirSync(root, { recursive: true });
+    lock = acquireDirectoryLock(root);
+    dataDir = path.join(root, 'pglite');
+    mkdirSync(dataDir, { recursive: true });
+  }
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({
+      ...(dataDir === undefined ? {} : { dataDir }),
+      parsers: { [pgliteTypes.INT8]: (value: string) => BigInt(value) },
+    });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  interface PgliteLike {
+    query(text: string, params: unknown[]): Promise<{ rows: unknown[] }>;
+    exec(text: string): Promise<unknown>;
+  }
+  const wrap = (target: PgliteLike): SqlExecutor => ({
+    async query<Row>(text: string, params?: readonly SqlParam[]) {
+      const result = await target.query(text, toDriverParams(params));
+      return result.rows as Row[];
+    },
+    async execScript(text: string) {
+      await target.exec(text);
+    },
+  });
+  const root = wrap(pg);
+  return {
+    kind: 'embedded',
+    query: root.query,
+    execScript: root.execScript,
+    transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}

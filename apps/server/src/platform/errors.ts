@@ -1,0 +1,60 @@
+/**
+ * Typed errors with stable snake_case codes. The HTTP status of every code is decided here and
+ * nowhere else. Codes are never renamed or reused once published.
+ */
+export const errorCatalog = {
+  invalid_request: { status: 400, message: 'The request is not valid.' },
+  body_too_large: { status: 413, message: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, message: 'The request body must be JSON.' },
+  unauthorized: { status: 401, message: 'Authentication is required.' },
+  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  not_found: { status: 404, message: 'Nothing exists at this address.' },
+  route_not_found: { status: 404, message: 'No such route.' },
+  method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  rate_limited: { status: 429, message: 'Too many requests. Retry later.' },
+  internal_error: { status: 500, message: 'Something went wrong on our side.' },
+  not_ready: { status: 503, message: 'The service is not ready.' },
+  shutting_down: { status: 503, message: 'The service is shutting down.' },
+  config_invalid: { status: 500, message: 'The configuration is not valid.' },
+  data_dir_locked: { status: 500, message: 'The data directory is in use by another process.' },
+  migration_failed: { status: 500, message: 'A database migration failed.' },
+  ledger_closed: { status: 503, message: 'The ledger is shutting down and takes no new transfers.' },
+  ledger_overloaded: { status: 503, message: 'The ledger has too many transfers waiting. Retry later.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export interface AppErrorOptions {
+  message?: string;
+  /** The request field at fault, when there is one (dotted path). */
+  param?: string;
+  /** Extra machine-readable facts that are safe to show the caller. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly param: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, options: AppErrorOptions = {}) {
+    super(options.message ?? errorCatalog[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalog[code].status;
+    this.param = options.param;
+    this.details = options.details;
+  }
+}
+
+export function isAppError(value: unknown): value is AppError {
+  return value instanceof AppError;
+}
+
+/** Programmer errors: a broken invariant crashes loudly instead of corrupting state. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}

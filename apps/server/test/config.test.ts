@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminTokenPath, loadConfig, resolveAdminToken, type Env } from '../src/platform/config.js';
+import { AppError } from '../src/platform/errors.js';
+import { checkLimits, limits } from '../src/platform/limits.js';
+
+function configError(env: Env): AppError {
+  try {
+    loadConfig(env, { cwd: '/srv/yunpay' });
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    expect(loadConfig({}, { cwd: '/srv/yunpay' })).toEqual({
+      port: 4000,
+      host: '127.0.0.1',
+      database: { kind: 'embedded' },
+      dataDir: '/srv/yunpay/data',
+      adminTokenFromEnv: null,
+      role: 'all',
+      logLevel: 'info',
+      ledgerBatchSizeMax: limits.ledgerBatchSizeDefault,
+      ledgerBatchesInFlightMax: limits.ledgerBatchesInFlightDefault,
+      databasePoolSize: limits.databasePoolSizeDefault,
+    });
+  });
+
+  it('reads every variable when valid', () => {
+    const token = 'T'.repeat(limits.adminTokenLengthMin);
+    const config = loadConfig(
+      {
+        PORT: '8080',
+        HOST: '0.0.0.0',
+        DATABASE_URL: 'postgresql://yunpay:secret@db.internal:5433/yunpay',
+        YUNPAY_DATA_DIR: 'var/yunpay',
+        YUNPAY_ADMIN_TOKEN: token,
+        YUNPAY_ROLE: 'worker',
+        LOG_LEVEL: 'debug',
+        DATABASE_POOL_SIZE: '20',
+        YUNPAY_LEDGER_BATCH_SIZE_MAX: '1000',
+        YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX: String(limits.ledgerBatchesInFlightMax),
+      },
+      { cwd: '/srv/yunpay' },
+    );
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      database: { kind: 'postgres', url: 'postgresql://yunpay:secret@db.internal:5433/yunpay' },
+      dataDir: '/srv/yunpay/var/yunpay',
+      adminTokenFromEnv: token,
+      role: 'worker',
+      logLevel: 'debug',
+      ledgerBatchSizeMax: 1000,
+      ledgerBatchesInFlightMax: limits.ledgerBatchesInFlightMax,
+      databasePoolSize: 20,
+    });
+  });
+
+  it('treats empty or blank variables as unset', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '  ', YUNPAY_ROLE: '' }, { cwd: '/srv' });
+    expect(config.port).toBe(4000);
+    expect(config.database).toEqual({ kind: 'embedded' });
+    expect(config.role).toBe('all');
+  });
+
+  it('accepts the bounds of every numeric variable', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    expect(loadConfig({ YUNPAY_LEDGER_BATCH_SIZE_MAX: '1' }).ledgerBatchSizeMax).toBe(1);
+    expect(loadConfig({ YUNPAY_LEDGER_BATCH_SIZE_MAX: String(limits.ledgerBatchSizeMax) }).ledgerBatchSizeMax).toBe(
+      limits.ledgerBatchSizeMax,
+    );
+    expect(loadConfig({ DATABASE_POOL_SIZE: String(limits.databasePoolSizeMax) }).databasePoolSize).toBe(
+      limits.databasePoolSizeMax,
+    );
+  });
+
+  const bad: { name: string; env: Env; mentions: string }[] = [
+    { name: 'port not a number', env: { PORT: 'http' }, mentions: 'PORT must be an integer from 0 to 65535' },
+    { name: 'port too big', env: { PORT: '65536' }, mentions: 'PORT must be an integer' },
+    { name: 'port negative', env: { PORT: '-1' }, mentions: 'PORT must be an integer' },
+    { name: 'port fractional', env: { PORT: '80.5' }, mentions: 'PORT must be an integer' },
+    { name: 'host with a scheme', env: { HOST: 'http://localhost' }, mentions: 'HOST must be a host name' },
+    {
+      name: 'mysql url',
+      env: { DATABASE_URL: 'mysql://root@localhost/db' },
+      mentions: 'DATABASE_URL must start with postgres://',
+    },
+    { name: 'not a url', env: { DATABASE_URL: 'localhost:5432' }, mentions: 'DATABASE_URL' },
+    {
+      name: 'unknown role',
+      env: { YUNPAY_ROLE: 'network-sim' },
+      mentions: 'YUNPAY_ROLE must be one of all, api, worker',
+    },
+    { name: 'unknown log level', env: { LOG_LEVEL: 'verbose' }, mentions: 'LOG_LEVEL must be one of' },
+    { name: 'batch size 0', env: { YUNPAY_LEDGER_BATCH_SIZE_MAX: '0' }, mentions: 'YUNPAY_LEDGER_BATCH_SIZE_MAX' },
+    { name: 'batch size too big', env: { YUNPAY_LEDGER_BATCH_SIZE_MAX: '8191' }, mentions: 'from 1 to 8190' },
+    {
+      name: 'in flight too big',
+      env: { YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX: '999' },
+      mentions: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
+    },
+    { name: 'pool size 0', env: { DATABASE_POOL_SIZE: '0' }, mentions: 'DATABASE_POOL_SIZE' },
+    { name: 'short admin token', env: { YUNPAY_ADMIN_TOKEN: 'hunter2' }, mentions: 'YUNPAY_ADMIN_TOKEN must be' },
+    {
+      name: 'admin token with a space',
+      env: { YUNPAY_ADMIN_TOKEN: `${'a'.repeat(40)} b` },
+      mentions: 'printable ASCII',
+    },
+    {
+      name: 'pool no larger than batches in flight',
+      env: { DATABASE_URL: 'postgres://h/db', DATABASE_POOL_SIZE: '2', YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX: '2' },
+      mentions: 'DATABASE_POOL_SIZE (2) must be greater than YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX (2)',
+    },
+  ];
+  for (const testCase of bad) {
+    it(`rejects ${testCase.name} with config_invalid`, () => {
+      const error = configError(testCase.env);
+      expect(error.code).toBe('config_invalid');
+      expect(error.message).toContain(testCase.mentions);
+      expect(error.message).not.toContain('\n');
+    });
+  }
+
+  it('lists every bad variable at once', () => {
+    const error = configError({ PORT: 'x', YUNPAY_ROLE: 'boss', LOG_LEVEL: 'loud', DATABASE_URL: 'redis://h' });
+    const problems = (error.details?.problems ?? []) as string[];
+    expect(problems).toHaveLength(4);
+    for (const name of ['PORT', 'YUNPAY_ROLE', 'LOG_LEVEL', 'DATABASE_URL']) expect(error.message).toContain(name);
+  });
+
+  it('never echoes the database URL or the admin token back', () => {
+    const error = configError({ DATABASE_URL: 'mysql://root:pa55word@db/x', YUNPAY_ADMIN_TOKEN: 'tooshortsecret' });
+    expect(error.message).not.toContain('pa55word');
+    expect(error.message).not.toContain('tooshortsecret');
+  });
+});
+
+describe('resolveAdminToken', () => {
+  const directories: string[] = [];
+  afterEach(() => {
+    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  });
+  function tempDataDir(): string {
+    const directory = mkdtempSync(path.join(tmpdir(), 'yunpay-config-'));
+    directories.push(directory);
+    return path.join(directory, 'nested', 'data');
+  }
+
+  it('generates a token once, keeps it with mode 0600, and reuses it', () => {
+    const dataDir = tempDataDir();
+    const first = resolveAdminToken({ dataDir, adminTokenFromEnv: null });
+    expect(first.source).toBe('generated');
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes, base64url
+    expect(first.filePath).toBe(adminTokenPath(dataDir));
+    expect(statSync(adminTokenPath(dataDir)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(adminTokenPath(dataDir), 'utf8').trim()).toBe(first.token);
+
+    const second = resolveAdminToken({ dataDir, adminTokenFromEnv: null });
+    expect(second).toEqual({ token: first.token, source: 'file', filePath: first.filePath });
+
+    const otherDir = tempDataDir();
+    expect(resolveAdminToken({ dataDir: otherDir, adminTokenFromEnv: null }).token).not.toBe(first.token);
+  });
+
+  it('prefers YUNPAY_ADMIN_TOKEN and then writes nothing', () => {
+    const dataDir = tempDataDir();
+    const token = 'e'.repeat(limits.adminTokenLengthMin);
+    expect(resolveAdminToken({ dataDir, adminTokenFromEnv: token })).toEqual({ token, source: 'env', filePath: null });
+    expect(() => statSync(adminTokenPath(dataDir))).toThrow();
+  });
+
+  it('tightens a loosened file mode and refuses a damaged file', () => {
+    const dataDir = tempDataDir();
+    const { token } = resolveAdminToken({ dataDir, adminTokenFromEnv: null });
+    chmodSync(adminTokenPath(dataDir), 0o644);
+    expect(resolveAdminToken({ dataDir, adminTokenFromEnv: null }).token).toBe(token);
+    expect(statSync(adminTokenPath(dataDir)).mode & 0o777).toBe(0o600);
+
+    writeFileSync(adminTokenPath(dataDir), 'short\n');
+    expect(() => resolveAdminToken({ dataDir, adminTokenFromEnv: null })).toThrow(/damaged/);
+  });
+});
+
+describe('limits', () => {
+  it('passes its own start-up check', () => {
+    expect(() => checkLimits()).not.toThrow();
+  });
+
+  it('catches a broken table', () => {
+    expect(() => checkLimits({ ...limits, httpBodyBytesMax: 0 })).toThrow(/httpBodyBytesMax/);
+    expect(() => checkLimits({ ...limits, ledgerBatchSizeDefault: 9000 })).toThrow(/ledgerBatchSizeDefault/);
+    expect(() => checkLimits({ ...limits, readinessCheckTimeoutMs: 60_000 })).toThrow(/readinessCheckTimeoutMs/);
+  });
+});
