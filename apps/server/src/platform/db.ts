@@ -41,13 +41,15 @@ export interface PostgresDbOptions {
   connectionCountMax: number;
   connectTimeoutS: number;
   statementTimeoutMs: number;
+  /** Seconds an unused pooled connection stays open. */
+  idleTimeoutS?: number;
 }
 
 export function openPostgresDb(options: PostgresDbOptions): Db {
   const sql = postgres(options.url, {
     max: options.connectionCountMax,
     connect_timeout: options.connectTimeoutS,
-    idle_timeout: 60,
+    idle_timeout: options.idleTimeoutS ?? 60,
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     connection: { statement_timeout: options.statementTimeoutMs, application_name: 'yunpay' },
@@ -66,8 +68,7 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
   const root = wrap((text, params) => sql.unsafe(text, params as never[]));
   return {
     kind: 'postgres',
-    query: root.query,
-    execScript: root.execScript,
+    ...root,
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const result = await sql.begin((tx) => fn(wrap((text, params) => tx.unsafe(text, params as never[]))));
       return result as T;
@@ -124,8 +125,7 @@ export async function openEmbeddedDb(options: EmbeddedDbOptions): Promise<Db> {
   const root = wrap(pg);
   return {
     kind: 'embedded',
-    query: root.query,
-    execScript: root.execScript,
+    ...root,
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return pg.transaction((tx) => fn(wrap(tx)));
     },

@@ -41,7 +41,10 @@ export class AppError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, options: AppErrorOptions = {}) {
-    super(options.message ?? errorCatalog[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options.message ?? errorCatalog[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'AppError';
     this.code = code;
     this.status = errorCatalog[code].status;

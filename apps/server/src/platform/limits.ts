@@ -40,6 +40,19 @@ export const limits = {
   ledgerBatchesInFlightDefault: 1,
   ledgerBatchesInFlightMax: 8,
 
+  /** Transfers waiting for a ledger batch in one process; past it submissions get ledger_overloaded. */
+  ledgerQueuedTransfersMax: 1_000_000,
+  /** Times a ledger batch is retried after a unique-key conflict or deadlock with another node. */
+  ledgerBatchRetriesMax: 5,
+  /** Ids in one ledger lookup. */
+  ledgerLookupIdsMax: 1_000,
+  /** Entries in one page of an account's history. */
+  ledgerEntriesPageMax: 1_000,
+  /** Serialized size of a transfer's or account's metadata. */
+  ledgerMetadataBytesMax: 4_096,
+  /** Longest reservation a pending transfer may hold (PostgreSQL integer seconds). */
+  ledgerPendingTimeoutSMax: 2_147_483_647,
+
   /** Worker: how often pending transfers past their timeout are voided. */
   ledgerExpiryIntervalMs: 1_000,
   /** Worker: pending transfers voided per call, so one tick never runs unbounded (the ledger allows 1000). */

@@ -67,9 +67,7 @@ export async function runMigrations(db: Db, migrations: readonly Migration[]): P
 
 /** True when every known migration is recorded: what /readyz checks. */
 export async function migrationsAreApplied(db: Db, migrations: readonly Migration[]): Promise<boolean> {
-  const exists = await db.query<{ present: boolean }>(
-    `select to_regclass('schema_migrations') is not null as present`,
-  );
+  const exists = await db.query<{ present: boolean }>(`select to_regclass('schema_migrations') is not null as present`);
   if (exists[0]?.present !== true) return false;
   const rows = await db.query<{ id: string }>('select id from schema_migrations');
   const applied = new Set(rows.map((row) => row.id));

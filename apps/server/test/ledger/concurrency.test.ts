@@ -14,7 +14,12 @@ beforeAll(async () => {
   testDb = await openTestDb();
   secondDb =
     testDb.store === 'postgres'
-      ? openPostgresDb({ url: testDb.location, connectionCountMax: 10, connectTimeoutS: 10, statementTimeoutMs: 60_000 })
+      ? openPostgresDb({
+          url: testDb.location,
+          connectionCountMax: 10,
+          connectTimeoutS: 10,
+          statementTimeoutMs: 60_000,
+        })
       : testDb.db; // PGlite is one process's database: a second engine shares its single connection
   nodeA = createLedger(testDb.db, { batchSizeMax: 64 });
   nodeB = createLedger(secondDb, { batchSizeMax: 64, batchesInFlightMax: 2 });
@@ -68,7 +73,11 @@ describe('double spend', () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, index) =>
         (index % 2 === 0 ? nodeA : nodeB).submitTransfers([
-          { ...transfer(wallet, sink, 700n), phase: index % 3 === 0 ? 'void_pending' : 'post_pending', pendingId: pending.id },
+          {
+            ...transfer(wallet, sink, 700n),
+            phase: index % 3 === 0 ? 'void_pending' : 'post_pending',
+            pendingId: pending.id,
+          },
         ]),
       ),
     );
@@ -100,7 +109,9 @@ describe('batching', () => {
     await ledger.close();
     const codes = (await Promise.all(pending)).map(([result]) => result!.result);
     expect(codes.every((code) => code === 'ok')).toBe(true);
-    await expect(ledger.submitTransfers([transfer(funding!, sink!, 1n)])).rejects.toMatchObject({ code: 'ledger_closed' });
+    await expect(ledger.submitTransfers([transfer(funding!, sink!, 1n)])).rejects.toMatchObject({
+      code: 'ledger_closed',
+    });
     expect((await balanceOf(nodeA, sink!)).posted).toBe(200n);
   });
 

@@ -24,8 +24,21 @@ export async function createAccountsOk(ledger: Ledger, inputs: AccountInput[]): 
   return inputs.map((input) => input.id);
 }
 
-export function transfer(debitAccountId: string, creditAccountId: string, amountMinor: bigint, extra: Partial<TransferInput> = {}): TransferInput {
-  return { id: uuid(), debitAccountId, creditAccountId, amountMinor, currency: 'CNY', code: transferCode.payment, ...extra };
+export function transfer(
+  debitAccountId: string,
+  creditAccountId: string,
+  amountMinor: bigint,
+  extra: Partial<TransferInput> = {},
+): TransferInput {
+  return {
+    id: uuid(),
+    debitAccountId,
+    creditAccountId,
+    amountMinor,
+    currency: 'CNY',
+    code: transferCode.payment,
+    ...extra,
+  };
 }
 
 export async function balanceOf(ledger: Ledger, id: string): Promise<{ posted: bigint; pending: bigint }> {

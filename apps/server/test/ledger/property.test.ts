@@ -39,8 +39,14 @@ type Op =
 const leg = fc
   .record({
     from: fc.integer({ min: 0, max: accountCount - 1 }),
-    offset: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: accountCount - 1 }) }, { weight: 1, arbitrary: fc.constant(0) }),
-    amount: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 250 }) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 0 }) }),
+    offset: fc.oneof(
+      { weight: 9, arbitrary: fc.integer({ min: 1, max: accountCount - 1 }) },
+      { weight: 1, arbitrary: fc.constant(0) },
+    ),
+    amount: fc.oneof(
+      { weight: 9, arbitrary: fc.integer({ min: 1, max: 250 }) },
+      { weight: 1, arbitrary: fc.integer({ min: -2, max: 0 }) },
+    ),
   })
   .map(({ from, offset, amount }) => ({ from, to: (from + offset) % accountCount, amount }));
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
@@ -48,10 +54,15 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: leg.map((l) => ({ kind: 'pending' as const, ...l })) },
   {
     weight: 2,
-    arbitrary: fc.record({ target: fc.nat(), amount: fc.option(fc.integer({ min: 1, max: 400 })) }).map((o) => ({ kind: 'post' as const, ...o })),
+    arbitrary: fc
+      .record({ target: fc.nat(), amount: fc.option(fc.integer({ min: 1, max: 400 })) })
+      .map((o) => ({ kind: 'post' as const, ...o })),
   },
   { weight: 1, arbitrary: fc.record({ target: fc.nat() }).map((o) => ({ kind: 'void' as const, ...o })) },
-  { weight: 2, arbitrary: fc.array(leg, { minLength: 2, maxLength: 3 }).map((legs) => ({ kind: 'chain' as const, legs })) },
+  {
+    weight: 2,
+    arbitrary: fc.array(leg, { minLength: 2, maxLength: 3 }).map((legs) => ({ kind: 'chain' as const, legs })),
+  },
   { weight: 2, arbitrary: fc.record({ target: fc.nat() }).map((o) => ({ kind: 'retry' as const, ...o })) },
 );
 
@@ -157,7 +168,10 @@ function fingerprintOf(input: TransferInput): string {
 function buildSubmissions(ops: Op[], accounts: string[]): TransferInput[][] {
   const submissions: TransferInput[][] = [];
   const pendingIds: string[] = [];
-  const single = (l: { from: number; to: number; amount: number }, extra: Partial<TransferInput> = {}): TransferInput => ({
+  const single = (
+    l: { from: number; to: number; amount: number },
+    extra: Partial<TransferInput> = {},
+  ): TransferInput => ({
     id: uuid(),
     debitAccountId: accounts[l.from]!,
     creditAccountId: accounts[l.to]!,
@@ -180,7 +194,12 @@ function buildSubmissions(ops: Op[], accounts: string[]): TransferInput[][] {
       case 'post':
       case 'void': {
         const pendingId = pendingIds.length === 0 ? uuid() : pendingIds[op.target % pendingIds.length]!;
-        const input: TransferInput = { id: uuid(), code: 10, phase: op.kind === 'post' ? 'post_pending' : 'void_pending', pendingId };
+        const input: TransferInput = {
+          id: uuid(),
+          code: 10,
+          phase: op.kind === 'post' ? 'post_pending' : 'void_pending',
+          pendingId,
+        };
         if (op.kind === 'post' && op.amount !== null) input.amountMinor = BigInt(op.amount);
         submissions.push([input]);
         break;
@@ -206,7 +225,14 @@ test('submitted one at a time, every result and balance matches the model', asyn
       const accounts = await freshAccounts();
       const model = new Model();
       const funding: TransferInput[][] = [1, 2, 3].map((wallet) => [
-        { id: uuid(), debitAccountId: accounts[0]!, creditAccountId: accounts[wallet]!, amountMinor: 300n, currency: 'CNY', code: 11 },
+        {
+          id: uuid(),
+          debitAccountId: accounts[0]!,
+          creditAccountId: accounts[wallet]!,
+          amountMinor: 300n,
+          currency: 'CNY',
+          code: 11,
+        },
       ]);
       for (const submission of [...funding, ...buildSubmissions(ops, accounts)]) {
         const results = await ledger.submitTransfers(submission);
@@ -227,7 +253,8 @@ test('submitted one at a time, every result and balance matches the model', asyn
           model.restore(before);
           const failedId = submission[failedAt]!.id;
           // the failed member's id stays failed unless it was a resubmission of a stored one
-          if (failedCode !== 'exists_with_different_fields' && failedCode !== 'id_already_failed') model.failed.add(failedId);
+          if (failedCode !== 'exists_with_different_fields' && failedCode !== 'id_already_failed')
+            model.failed.add(failedId);
           expected.length = 0;
           submission.forEach((_, index) => expected.push(index === failedAt ? failedCode : 'linked_event_failed'));
         }
@@ -235,7 +262,12 @@ test('submitted one at a time, every result and balance matches the model', asyn
       }
       for (const [index, id] of accounts.entries()) {
         const account = (await ledger.lookupAccounts([id]))[0]!;
-        expect([account.debitsPostedMinor, account.creditsPostedMinor, account.debitsPendingMinor, account.creditsPendingMinor]).toEqual([
+        expect([
+          account.debitsPostedMinor,
+          account.creditsPostedMinor,
+          account.debitsPendingMinor,
+          account.creditsPendingMinor,
+        ]).toEqual([
           model.debitsPosted[index],
           model.creditsPosted[index],
           model.debitsPending[index],
@@ -253,12 +285,21 @@ test('submitted concurrently with retries of the same ids, the invariants hold a
     fc.asyncProperty(fc.array(opArbitrary, { minLength: 1, maxLength: 40 }), async (ops) => {
       const accounts = await freshAccounts();
       const [top] = await ledger.submitTransfers([
-        { id: uuid(), debitAccountId: accounts[0]!, creditAccountId: accounts[1]!, amountMinor: 500n, currency: 'CNY', code: 11 },
+        {
+          id: uuid(),
+          debitAccountId: accounts[0]!,
+          creditAccountId: accounts[1]!,
+          amountMinor: 500n,
+          currency: 'CNY',
+          code: 11,
+        },
       ]);
       expect(top!.result).toBe('ok');
       const submissions = buildSubmissions(ops, accounts);
       // Everything at once, and each submission twice more at the same moment.
-      const all = await Promise.all([...submissions, ...submissions, ...submissions].map((s) => ledger.submitTransfers(s)));
+      const all = await Promise.all(
+        [...submissions, ...submissions, ...submissions].map((s) => ledger.submitTransfers(s)),
+      );
       const okCountById = new Map<string, number>();
       for (const results of all) {
         for (const result of results) {

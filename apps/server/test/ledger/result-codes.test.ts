@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLedger, verifyLedger, type Ledger, type TransferInput, type TransferResultCode } from '../../src/modules/ledger/index.js';
+import {
+  createLedger,
+  verifyLedger,
+  type Ledger,
+  type TransferInput,
+  type TransferResultCode,
+} from '../../src/modules/ledger/index.js';
 import { amountMinorMax } from '../../src/platform/money.js';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { balanceOf, clearingAccount, createAccountsOk, transfer, uuid, walletAccount } from './helpers.js';
@@ -108,7 +114,11 @@ const cases: Case[] = [
     },
     aliceAfter: 11_000n,
   },
-  { name: 'debit and credit the same account', expected: 'accounts_must_be_different', run: async (w) => transfer(w.alice, w.alice, 1n) },
+  {
+    name: 'debit and credit the same account',
+    expected: 'accounts_must_be_different',
+    run: async (w) => transfer(w.alice, w.alice, 1n),
+  },
   { name: 'a zero amount', expected: 'amount_must_be_positive', run: async (w) => transfer(w.alice, w.bob, 0n) },
   { name: 'a negative amount', expected: 'amount_must_be_positive', run: async (w) => transfer(w.alice, w.bob, -5n) },
   {
@@ -117,8 +127,16 @@ const cases: Case[] = [
     run: async (w) => transfer(w.alice, w.bob, 1n, { timeoutS: 30 }),
   },
   { name: 'an unknown account', expected: 'account_not_found', run: async (w) => transfer(w.alice, uuid(), 1n) },
-  { name: 'a currency the accounts do not hold', expected: 'currency_mismatch', run: async (w) => transfer(w.alice, w.bob, 1n, { currency: 'USD' }) },
-  { name: 'accounts in different currencies', expected: 'currency_mismatch', run: async (w) => transfer(w.alice, w.usd, 1n) },
+  {
+    name: 'a currency the accounts do not hold',
+    expected: 'currency_mismatch',
+    run: async (w) => transfer(w.alice, w.bob, 1n, { currency: 'USD' }),
+  },
+  {
+    name: 'accounts in different currencies',
+    expected: 'currency_mismatch',
+    run: async (w) => transfer(w.alice, w.usd, 1n),
+  },
   { name: 'a closed account', expected: 'account_closed', run: async (w) => transfer(w.alice, w.closed, 1n) },
   {
     name: 'an account closed after creation',
@@ -146,7 +164,13 @@ const cases: Case[] = [
   {
     name: 'posting with other accounts than the pending transfer',
     expected: 'pending_transfer_has_different_fields',
-    run: async (w) => ({ id: uuid(), code: 10, phase: 'post_pending', pendingId: await pendingOf(w, 10n), creditAccountId: w.funding }),
+    run: async (w) => ({
+      id: uuid(),
+      code: 10,
+      phase: 'post_pending',
+      pendingId: await pendingOf(w, 10n),
+      creditAccountId: w.funding,
+    }),
   },
   {
     name: 'posting twice',
@@ -179,7 +203,13 @@ const cases: Case[] = [
   {
     name: 'posting more than was reserved',
     expected: 'exceeds_pending_transfer_amount',
-    run: async (w) => ({ id: uuid(), code: 10, phase: 'post_pending', pendingId: await pendingOf(w, 10n), amountMinor: 11n }),
+    run: async (w) => ({
+      id: uuid(),
+      code: 10,
+      phase: 'post_pending',
+      pendingId: await pendingOf(w, 10n),
+      amountMinor: 11n,
+    }),
   },
   {
     name: 'debits past the largest amount',
@@ -199,7 +229,11 @@ const cases: Case[] = [
       return transfer(other, w.bob, 2001n);
     },
   },
-  { name: 'spending more than the balance', expected: 'exceeds_credits', run: async (w) => transfer(w.alice, w.bob, 1001n) },
+  {
+    name: 'spending more than the balance',
+    expected: 'exceeds_credits',
+    run: async (w) => transfer(w.alice, w.bob, 1001n),
+  },
   {
     name: 'spending what a pending transfer reserved',
     expected: 'exceeds_credits',
@@ -224,7 +258,11 @@ describe('transfer result codes', () => {
   });
 
   test('every published code is exercised by this table or the linked-chain tests', () => {
-    const covered = new Set<string>([...cases.map((c) => c.expected), 'linked_event_failed', 'linked_event_chain_open']);
+    const covered = new Set<string>([
+      ...cases.map((c) => c.expected),
+      'linked_event_failed',
+      'linked_event_chain_open',
+    ]);
     expect([...covered].sort()).toEqual(
       [
         'ok',
@@ -285,7 +323,13 @@ describe('linked chains', () => {
       transfer(w.alice, w.bob, 3n),
       transfer(w.alice, w.bob, 4n),
     ]);
-    expect(results.map((r) => r.result)).toEqual(['ok', 'linked_event_failed', 'exceeds_credits', 'linked_event_failed', 'ok']);
+    expect(results.map((r) => r.result)).toEqual([
+      'ok',
+      'linked_event_failed',
+      'exceeds_credits',
+      'linked_event_failed',
+      'ok',
+    ]);
     expect((await balanceOf(ledger, w.bob)).posted).toBe(5n);
   });
 
@@ -331,7 +375,9 @@ describe('two-phase transfers', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await ledger.expirePendingTransfers()).toBeGreaterThanOrEqual(1);
     expect(await balanceOf(ledger, w.alice)).toEqual({ posted: 1000n, pending: -50n });
-    expect(await submitOne({ id: uuid(), code: 10, phase: 'void_pending', pendingId })).toBe('pending_transfer_expired');
+    expect(await submitOne({ id: uuid(), code: 10, phase: 'void_pending', pendingId })).toBe(
+      'pending_transfer_expired',
+    );
     expect(await submitOne({ id: uuid(), code: 10, phase: 'post_pending', pendingId: keptId })).toBe('ok');
   });
 });
@@ -339,10 +385,12 @@ describe('two-phase transfers', () => {
 describe('submission shape', () => {
   test('malformed inputs are refused before they reach a batch', async () => {
     const w = await world();
-    await expect(ledger.submitTransfers([{ ...transfer(w.alice, w.bob, 1n), id: 'not-a-uuid' }])).rejects.toMatchObject({
-      code: 'invalid_request',
-      param: 'transfers[0].id',
-    });
+    await expect(ledger.submitTransfers([{ ...transfer(w.alice, w.bob, 1n), id: 'not-a-uuid' }])).rejects.toMatchObject(
+      {
+        code: 'invalid_request',
+        param: 'transfers[0].id',
+      },
+    );
     await expect(
       ledger.submitTransfers([{ ...transfer(w.alice, w.bob, 1n), amountMinor: 1 as unknown as bigint }]),
     ).rejects.toMatchObject({ code: 'invalid_request', param: 'transfers[0].amountMinor' });
@@ -357,36 +405,50 @@ describe('submission shape', () => {
 
   test('accounts are created idempotently', async () => {
     const input = walletAccount('KWD', { metadata: { owner: 'usr_1' } });
-    expect((await ledger.createAccounts([input, input]))).toEqual([
+    expect(await ledger.createAccounts([input, input])).toEqual([
       { id: input.id, result: 'ok' },
       { id: input.id, result: 'exists' },
     ]);
     expect(await ledger.createAccounts([{ ...input, currency: 'JPY' }])).toEqual([
       { id: input.id, result: 'exists_with_different_fields' },
     ]);
-    expect((await ledger.createAccounts([{ ...input, id: uuid(), currency: 'XXX' }]))[0]!.result).toBe('currency_unknown');
+    expect((await ledger.createAccounts([{ ...input, id: uuid(), currency: 'XXX' }]))[0]!.result).toBe(
+      'currency_unknown',
+    );
     expect((await ledger.createAccounts([{ ...input, id: 'nope' }]))[0]!.result).toBe('id_must_be_uuid');
     expect(
-      (await ledger.createAccounts([{ ...input, id: uuid(), flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true } }]))[0]!.result,
+      (
+        await ledger.createAccounts([
+          { ...input, id: uuid(), flags: { debitsMustNotExceedCredits: true, creditsMustNotExceedDebits: true } },
+        ])
+      )[0]!.result,
     ).toBe('flags_are_mutually_exclusive');
   });
 
-  test('entries record the balance after each transfer, in order', async () => {
+  test('entries record the balance after each transfer; history pages back newest first', async () => {
     const w = await world();
     await ledger.submitTransfers([transfer(w.alice, w.bob, 100n), transfer(w.alice, w.bob, 50n)]);
     await ledger.submitTransfers([transfer(w.bob, w.alice, 30n)]);
     const entries = await ledger.listEntries(w.bob);
     expect(entries.map((e) => [e.side, e.postedAmountMinor, e.balanceAfterMinor])).toEqual([
-      ['credit', 100n, 100n],
-      ['credit', 50n, 150n],
       ['debit', 30n, 120n],
+      ['credit', 50n, 150n],
+      ['credit', 100n, 100n],
     ]);
-    const page = await ledger.listEntries(w.bob, { afterSeq: entries[0]!.seq, limit: 1 });
-    expect(page.map((e) => e.seq)).toEqual([entries[1]!.seq]);
+    const firstPage = await ledger.listEntries(w.bob, { limit: 2 });
+    expect(firstPage.map((e) => e.seq)).toEqual([entries[0]!.seq, entries[1]!.seq]);
+    const secondPage = await ledger.listEntries(w.bob, { beforeSeq: firstPage[1]!.seq, limit: 2 });
+    expect(secondPage.map((e) => e.seq)).toEqual([entries[2]!.seq]);
+    expect(await ledger.listEntries(w.bob, { beforeSeq: entries[2]!.seq })).toEqual([]);
+    // another account's entry as a cursor yields nothing, never that account's history
+    const alicesNewest = (await ledger.listEntries(w.alice, { limit: 1 }))[0]!;
+    expect(await ledger.listEntries(w.bob, { beforeSeq: alicesNewest.seq })).toEqual([]);
   });
 
   test('entries and transfers are append-only in the database', async () => {
-    await expect(testDb.db.query('update ledger_entries set posted_amount = posted_amount + 1')).rejects.toThrow(/append-only/);
+    await expect(testDb.db.query('update ledger_entries set posted_amount = posted_amount + 1')).rejects.toThrow(
+      /append-only/,
+    );
     await expect(testDb.db.query('delete from ledger_transfers')).rejects.toThrow(/append-only/);
   });
 });

@@ -37,6 +37,8 @@ export interface AccountState {
   creditsPosted: bigint;
   debitsPending: bigint;
   creditsPending: bigint;
+  /** The account's newest entry (null before its first). */
+  lastEntrySeq: bigint | null;
 }
 
 export type PendingStatus = 'pending' | 'posted' | 'voided' | 'expired';
@@ -52,6 +54,8 @@ export interface BatchState {
   nowMs: number;
   /** createdAt of every transfer the batch writes (nowMs as a Date). */
   now: Date;
+  /** This batch's entries are numbered entrySeqBase + 1, + 2, … (see entrySeqPerBatch). */
+  entrySeqBase: bigint;
   accounts: Map<string, AccountState>;
   /** Stored transfers whose ids the batch names (its own ids and the pending ids it resolves). */
   transfers: Map<string, Transfer>;
@@ -68,6 +72,9 @@ export interface Submission {
 }
 
 export interface EntryDraft {
+  seq: bigint;
+  /** The same account's previous entry. */
+  prevSeq: bigint | null;
   transferId: string;
   accountId: string;
   isCredit: boolean;
@@ -263,7 +270,10 @@ class BatchApplier {
     return this.applyResolution(input, phase, expiry);
   }
 
-  private applyNew(input: TransferInput, phase: 'single' | 'pending'): TransferResultCode | { code: 'ok'; transfer: Transfer } {
+  private applyNew(
+    input: TransferInput,
+    phase: 'single' | 'pending',
+  ): TransferResultCode | { code: 'ok'; transfer: Transfer } {
     const debitId = input.debitAccountId!;
     const creditId = input.creditAccountId!;
     const amount = input.amountMinor!;
@@ -294,7 +304,7 @@ class BatchApplier {
       debitAccountId: debitId,
       creditAccountId: creditId,
       amountMinor: amount,
-      currency: input.currency!,
+      currency: debit.currency,
       code: input.code,
       linked: input.linked ?? false,
       phase,
@@ -410,6 +420,7 @@ class BatchApplier {
           account.creditsPosted = saved.creditsPosted;
           account.debitsPending = saved.debitsPending;
           account.creditsPending = saved.creditsPending;
+          account.lastEntrySeq = saved.lastEntrySeq;
           if (!wasTouched) this.touchedAccounts.delete(account.id);
         });
       }
@@ -420,8 +431,17 @@ class BatchApplier {
     credit.creditsPending += change.pendingDelta;
     this.touchedAccounts.add(debit.id);
     this.touchedAccounts.add(credit.id);
+    // Entries rolled back with a chain are truncated away, so numbering by position never collides.
+    const debitSeq = this.state.entrySeqBase + BigInt(this.writes.entries.length + 1);
+    const creditSeq = debitSeq + 1n;
+    const debitPrevSeq = debit.lastEntrySeq;
+    const creditPrevSeq = credit.lastEntrySeq;
+    debit.lastEntrySeq = debitSeq;
+    credit.lastEntrySeq = creditSeq;
     this.writes.entries.push(
       {
+        seq: debitSeq,
+        prevSeq: debitPrevSeq,
         transferId,
         accountId: debit.id,
         isCredit: false,
@@ -430,6 +450,8 @@ class BatchApplier {
         balanceAfter: debit.creditsPosted - debit.debitsPosted,
       },
       {
+        seq: creditSeq,
+        prevSeq: creditPrevSeq,
         transferId,
         accountId: credit.id,
         isCredit: true,

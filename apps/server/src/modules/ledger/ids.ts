@@ -25,9 +25,19 @@ export function transferIdFrom(namespace: string, key: string): string {
   return format(bytes);
 }
 
+// Random bytes are drawn in blocks: one system call per 4096 ids instead of one per id.
+const randomPoolIds = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolOffset = 0;
+
 /** A new time-ordered id (UUID version 7): 48-bit milliseconds then 74 random bits. */
 export function newLedgerId(nowMs: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  if (randomPoolOffset >= randomPool.length) {
+    randomPool = randomBytes(16 * randomPoolIds);
+    randomPoolOffset = 0;
+  }
+  const bytes = Buffer.from(randomPool.subarray(randomPoolOffset, randomPoolOffset + 16));
+  randomPoolOffset += 16;
   bytes.writeUIntBE(nowMs, 0, 6);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;

@@ -17,6 +17,6 @@ export type {
 } from './types.js';
 export { accountResultCodes, transferResultCodes } from './types.js';
 export { ledgerMigrations } from './schema.js';
-export { createLedger, type Ledger, type LedgerOptions, type LedgerObserver } from './ledger.js';
+export { createLedger, ledgerLimits, type Ledger, type LedgerOptions, type LedgerObserver } from './ledger.js';
 export { verifyLedger, verifyExitCode, type LedgerVerifyReport, type LedgerVerifyCheck } from './verify.js';
 export { transferIdFrom } from './ids.js';

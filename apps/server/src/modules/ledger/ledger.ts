@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
+import { limits } from '../../platform/limits.js';
 import { amountMinorMax, isKnownCurrency } from '../../platform/money.js';
 import { accountFlagBits, applyBatch, metadataEqual, type BatchState, type Submission } from './apply.js';
 import { isUuid, transferIdFrom } from './ids.js';
@@ -10,6 +11,7 @@ import {
   insertAccounts,
   lockAccounts,
   lockPendings,
+  nextEntrySeqBase,
   selectAccounts,
   selectEntries,
   selectExpiredPendingIds,
@@ -56,8 +58,8 @@ export interface Ledger {
    */
   submitTransfers(inputs: readonly TransferInput[]): Promise<TransferResult[]>;
   lookupTransfers(ids: readonly string[]): Promise<Transfer[]>;
-  /** An account's entries in posting order, after a sequence number (exclusive). */
-  listEntries(accountId: string, options?: { afterSeq?: bigint; limit?: number }): Promise<Entry[]>;
+  /** An account's entries, newest first; beforeSeq (exclusive) pages back through its history. */
+  listEntries(accountId: string, options?: { beforeSeq?: bigint; limit?: number }): Promise<Entry[]>;
   /** Closes an account: later transfers touching it fail with account_closed. */
   closeAccount(id: string): Promise<boolean>;
   /** Voids pending transfers whose timeout has passed; returns how many it voided. */
@@ -66,16 +68,17 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
+/** The ledger's bounds, all defined in platform/limits.ts. */
 export const ledgerLimits = {
-  batchSizeMax: 8190,
-  batchesInFlightMax: 8,
-  queuedTransfersMax: 1_000_000,
-  batchRetriesMax: 5,
-  lookupIdsMax: 1000,
-  entriesPageMax: 1000,
-  metadataBytesMax: 4096,
-  timeoutSMax: 2_147_483_647,
-  expirySweepMax: 1000,
+  batchSizeMax: limits.ledgerBatchSizeMax,
+  batchesInFlightMax: limits.ledgerBatchesInFlightMax,
+  queuedTransfersMax: limits.ledgerQueuedTransfersMax,
+  batchRetriesMax: limits.ledgerBatchRetriesMax,
+  lookupIdsMax: limits.ledgerLookupIdsMax,
+  entriesPageMax: limits.ledgerEntriesPageMax,
+  metadataBytesMax: limits.ledgerMetadataBytesMax,
+  timeoutSMax: limits.ledgerPendingTimeoutSMax,
+  expirySweepMax: limits.ledgerExpiryBatchMax,
 } as const;
 
 const currencyPattern = /^[A-Z]{3}$/;
@@ -91,7 +94,8 @@ function invalid(message: string, param: string): AppError {
 
 function checkMetadata(metadata: unknown, param: string): void {
   if (metadata === undefined || metadata === null) return;
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) throw invalid('metadata must be an object or null', param);
+  if (typeof metadata !== 'object' || Array.isArray(metadata))
+    throw invalid('metadata must be an object or null', param);
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > ledgerLimits.metadataBytesMax) {
     throw invalid(`metadata is ${bytes} bytes; at most ${ledgerLimits.metadataBytesMax}`, param);
@@ -114,11 +118,18 @@ export function checkTransferShape(input: TransferInput, index: number): void {
   checkCode(input.code, at('code'));
   const phase = input.phase ?? 'single';
   if (!phases.has(phase)) throw invalid('phase must be single, pending, post_pending or void_pending', at('phase'));
-  if (input.linked !== undefined && typeof input.linked !== 'boolean') throw invalid('linked must be a boolean', at('linked'));
-  if (input.timeoutS !== undefined && (!Number.isInteger(input.timeoutS) || input.timeoutS < 0 || input.timeoutS > ledgerLimits.timeoutSMax)) {
+  if (input.linked !== undefined && typeof input.linked !== 'boolean')
+    throw invalid('linked must be a boolean', at('linked'));
+  if (
+    input.timeoutS !== undefined &&
+    (!Number.isInteger(input.timeoutS) || input.timeoutS < 0 || input.timeoutS > ledgerLimits.timeoutSMax)
+  ) {
     throw invalid('timeoutS must be a whole number of seconds', at('timeoutS'));
   }
-  if (input.amountMinor !== undefined && (typeof input.amountMinor !== 'bigint' || input.amountMinor > amountMinorMax)) {
+  if (
+    input.amountMinor !== undefined &&
+    (typeof input.amountMinor !== 'bigint' || input.amountMinor > amountMinorMax)
+  ) {
     throw invalid('amountMinor must be a bigint no larger than 2^63-1', at('amountMinor'));
   }
   if (input.currency !== undefined && (typeof input.currency !== 'string' || !currencyPattern.test(input.currency))) {
@@ -134,7 +145,8 @@ export function checkTransferShape(input: TransferInput, index: number): void {
     if (input.creditAccountId === undefined) throw invalid('creditAccountId is required', at('creditAccountId'));
     if (input.amountMinor === undefined) throw invalid('amountMinor is required', at('amountMinor'));
     if (input.currency === undefined) throw invalid('currency is required', at('currency'));
-    if (input.pendingId !== undefined) throw invalid('pendingId is only for post_pending and void_pending', at('pendingId'));
+    if (input.pendingId !== undefined)
+      throw invalid('pendingId is only for post_pending and void_pending', at('pendingId'));
   } else if (!isUuid(input.pendingId)) {
     throw invalid('pendingId must be the UUID of a pending transfer', at('pendingId'));
   }
@@ -171,8 +183,9 @@ async function runBatchTransaction(tx: SqlExecutor, submissions: readonly Submis
     accountIds.add(pending.transfer.debitAccountId);
     accountIds.add(pending.transfer.creditAccountId);
   }
-  const [accounts, { transfers, failedIds }] = await Promise.all([
+  const [accounts, entrySeqBase, { transfers, failedIds }] = await Promise.all([
     lockAccounts(tx, [...accountIds].sort()),
+    nextEntrySeqBase(tx), // after the locks: statements on one connection run in order
     selectTransfersAndFailures(
       tx,
       [...transferIds],
@@ -180,7 +193,7 @@ async function runBatchTransaction(tx: SqlExecutor, submissions: readonly Submis
     ),
   ]);
   const nowMs = Date.now();
-  const state: BatchState = { nowMs, now: new Date(nowMs), accounts, transfers, failedIds, pendings };
+  const state: BatchState = { nowMs, now: new Date(nowMs), entrySeqBase, accounts, transfers, failedIds, pendings };
   const outcome = applyBatch(state, submissions);
   await writeBatch(tx, outcome.writes, state.nowMs);
   return outcome;
@@ -295,7 +308,10 @@ function accountMatches(account: Account, row: AccountInsertRow): boolean {
     account.currency === row.currency &&
     account.code === row.code &&
     accountFlagsToBits(account.flags) === row.flags &&
-    metadataEqual(account.metadata, row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>))
+    metadataEqual(
+      account.metadata,
+      row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    )
   );
 }
 
@@ -312,7 +328,10 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
     settings.batchesInFlightMax >= 1 && settings.batchesInFlightMax <= ledgerLimits.batchesInFlightMax,
     'batchesInFlightMax in range',
   );
-  assert(2 * settings.batchSizeMax < entrySeqPerBatch, 'a batch never uses more entry numbers than it reserves');
+  assert(
+    BigInt(2 * settings.batchSizeMax) < entrySeqPerBatch,
+    'a batch never uses more entry numbers than it reserves',
+  );
   const engine = new PostingEngine(db, settings);
 
   return {
@@ -348,7 +367,14 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
       if (uniqueRows.size === 0) return results;
       const rows = [...uniqueRows.values()];
       const inserted = await db.transaction((tx) => insertAccounts(tx, rows));
-      const stored = new Map((await selectAccounts(db, rows.map((row) => row.id))).map((a) => [a.id, a]));
+      const stored = new Map(
+        (
+          await selectAccounts(
+            db,
+            rows.map((row) => row.id),
+          )
+        ).map((a) => [a.id, a]),
+      );
       const claimed = new Set<string>();
       rowsByIndex.forEach((row, index) => {
         if (row === null) return;
@@ -358,7 +384,10 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
         if (firstClaim) return;
         const account = stored.get(row.id);
         assert(account !== undefined, 'an account just inserted or found exists');
-        results[index] = { id: row.id, result: accountMatches(account, row) ? 'exists' : 'exists_with_different_fields' };
+        results[index] = {
+          id: row.id,
+          result: accountMatches(account, row) ? 'exists' : 'exists_with_different_fields',
+        };
       });
       return results;
     },
@@ -368,12 +397,8 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
       return selectAccounts(db, ids);
     },
 
-    submitTransfers(inputs) {
-      try {
-        inputs.forEach((input, index) => checkTransferShape(input, index));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    async submitTransfers(inputs) {
+      inputs.forEach((input, index) => checkTransferShape(input, index));
       return engine.submit({ transfers: inputs });
     },
 
@@ -388,7 +413,7 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
       if (!Number.isInteger(limit) || limit < 1 || limit > ledgerLimits.entriesPageMax) {
         throw invalid(`limit must be 1 to ${ledgerLimits.entriesPageMax}`, 'limit');
       }
-      return selectEntries(db, accountId, listOptions.afterSeq ?? 0n, limit);
+      return selectEntries(db, accountId, listOptions.beforeSeq ?? null, limit);
     },
 
     async closeAccount(id) {

@@ -73,6 +73,7 @@ interface AccountRow {
   credits_posted: bigint;
   debits_pending: bigint;
   credits_pending: bigint;
+  last_entry_seq: bigint | null;
   metadata: Record<string, unknown> | null;
   created_at: Date;
 }
@@ -99,7 +100,7 @@ export function accountFromRow(row: AccountRow): Account {
 /** Locks the accounts in id order (the order every batch uses, so batches never deadlock). */
 export async function lockAccounts(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, AccountState>> {
   const rows = await tx.query<AccountRow>(
-    `select id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending
+    `select id, currency, flags, debits_posted, credits_posted, debits_pending, credits_pending, last_entry_seq
        from ledger_accounts where id = any($1::uuid[]) order by id for update`,
     [plainArray(ids)],
   );
@@ -113,6 +114,7 @@ export async function lockAccounts(tx: SqlExecutor, ids: readonly string[]): Pro
       creditsPosted: row.credits_posted,
       debitsPending: row.debits_pending,
       creditsPending: row.credits_pending,
+      lastEntrySeq: row.last_entry_seq,
     });
   }
   return accounts;
@@ -158,7 +160,9 @@ export async function selectTransfersAndFailures(
 export async function lockPendings(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, PendingState>> {
   const pendings = new Map<string, PendingState>();
   if (ids.length === 0) return pendings;
-  const rows = await tx.query<TransferRow & { status: PendingStatus; expires_at: Date | null; resolved_by: string | null }>(
+  const rows = await tx.query<
+    TransferRow & { status: PendingStatus; expires_at: Date | null; resolved_by: string | null }
+  >(
     `select ${transferColumns
       .split(', ')
       .map((column) => `t.${column}`)
@@ -178,8 +182,17 @@ export async function lockPendings(tx: SqlExecutor, ids: readonly string[]): Pro
   return pendings;
 }
 
-/** Entry sequence numbers reserved per batch: more than the two entries of each of 8190 transfers. */
-export const entrySeqPerBatch = 65536;
+/**
+ * Entry sequence numbers reserved per batch: more than the two entries of each of 8190 transfers.
+ * A batch draws its number after it holds its account locks, so along any account's history the
+ * numbers only grow.
+ */
+export const entrySeqPerBatch = 65536n;
+
+export async function nextEntrySeqBase(tx: SqlExecutor): Promise<bigint> {
+  const rows = await tx.query<{ batch: bigint }>("select nextval('ledger_batch_seq') as batch");
+  return rows[0]!.batch * entrySeqPerBatch;
+}
 
 /** Writes a batch's outcome: one statement per table, issued together so the driver can pipeline them. */
 export async function writeBatch(tx: SqlExecutor, writes: BatchWrites, nowMs: number): Promise<void> {
@@ -213,13 +226,12 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites, nowMs: nu
     const e = writes.entries;
     statements.push(
       tx.query(
-        `insert into ledger_entries (seq, transfer_id, account_id, is_credit, posted_amount, pending_amount, balance_after)
-         select b.batch * ${entrySeqPerBatch} + u.ordinal, u.transfer_id, u.account_id, u.is_credit, u.posted_amount,
-                u.pending_amount, u.balance_after
-           from (select nextval('ledger_batch_seq') as batch) b,
-                unnest($1::uuid[], $2::uuid[], $3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[])
-                  with ordinality as u(transfer_id, account_id, is_credit, posted_amount, pending_amount, balance_after, ordinal)`,
+        `insert into ledger_entries (seq, prev_seq, transfer_id, account_id, is_credit, posted_amount, pending_amount, balance_after)
+         select * from unnest($1::bigint[], $2::bigint[], $3::uuid[], $4::uuid[], $5::boolean[], $6::bigint[],
+           $7::bigint[], $8::bigint[])`,
         [
+          plainArray(e.map((x) => x.seq)),
+          plainArray(e.map((x) => x.prevSeq ?? 'NULL')),
           plainArray(e.map((x) => x.transferId)),
           plainArray(e.map((x) => x.accountId)),
           plainArray(e.map((x) => (x.isCredit ? 't' : 'f'))),
@@ -272,9 +284,10 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites, nowMs: nu
       tx.query(
         `update ledger_accounts a
             set debits_posted = u.debits_posted, credits_posted = u.credits_posted,
-                debits_pending = u.debits_pending, credits_pending = u.credits_pending
-           from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-             as u(id, debits_posted, credits_posted, debits_pending, credits_pending)
+                debits_pending = u.debits_pending, credits_pending = u.credits_pending,
+                last_entry_seq = u.last_entry_seq
+           from unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+             as u(id, debits_posted, credits_posted, debits_pending, credits_pending, last_entry_seq)
           where a.id = u.id`,
         [
           plainArray(a.map((x) => x.id)),
@@ -282,6 +295,7 @@ export async function writeBatch(tx: SqlExecutor, writes: BatchWrites, nowMs: nu
           plainArray(a.map((x) => x.creditsPosted)),
           plainArray(a.map((x) => x.debitsPending)),
           plainArray(a.map((x) => x.creditsPending)),
+          plainArray(a.map((x) => x.lastEntrySeq ?? 'NULL')),
         ],
       ),
     );
@@ -325,10 +339,14 @@ export async function selectAccounts(tx: SqlExecutor, ids: readonly string[]): P
   return rows.map(accountFromRow);
 }
 
+/**
+ * An account's entries, newest first, following the chain from the account's newest entry (or
+ * from the entry before beforeSeq): one primary-key lookup per entry.
+ */
 export async function selectEntries(
   tx: SqlExecutor,
   accountId: string,
-  afterSeq: bigint,
+  beforeSeq: bigint | null,
   limit: number,
 ): Promise<Entry[]> {
   const rows = await tx.query<{
@@ -340,9 +358,20 @@ export async function selectEntries(
     pending_amount: bigint;
     balance_after: bigint;
   }>(
-    `select seq, transfer_id, account_id, is_credit, posted_amount, pending_amount, balance_after
-       from ledger_entries where account_id = $1::uuid and seq > $2::bigint order by seq limit $3`,
-    [accountId, afterSeq, limit],
+    `with recursive chain as (
+       select e.*, 1 as depth from ledger_entries e
+        where e.account_id = $1::uuid
+          and e.seq = case when $2::bigint is null
+                           then (select last_entry_seq from ledger_accounts where id = $1::uuid)
+                           else (select prev_seq from ledger_entries where seq = $2::bigint and account_id = $1::uuid)
+                      end
+       union all
+       select e.*, c.depth + 1 from chain c join ledger_entries e on e.seq = c.prev_seq
+        where c.depth < $3
+     )
+     select seq, transfer_id, account_id, is_credit, posted_amount, pending_amount, balance_after
+       from chain order by seq desc`,
+    [accountId, beforeSeq, limit],
   );
   return rows.map((row) => ({
     seq: row.seq,

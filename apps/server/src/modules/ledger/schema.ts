@@ -21,6 +21,8 @@ export const ledgerMigrations: readonly Migration[] = [
         credits_posted bigint not null default 0 check (credits_posted >= 0),
         debits_pending bigint not null default 0 check (debits_pending >= 0),
         credits_pending bigint not null default 0 check (credits_pending >= 0),
+        -- seq of the account's newest entry: the head of its history chain
+        last_entry_seq bigint,
         metadata jsonb,
         created_at timestamptz not null default now()
       ) with (fillfactor = 70);
@@ -62,9 +64,13 @@ export const ledgerMigrations: readonly Migration[] = [
       -- touch an account hold its lock, so seq grows along each account's history.
       create sequence ledger_batch_seq as bigint;
 
-      -- Append-only: two entries per transfer, each with the account's balance after it.
+      -- Append-only: two entries per transfer, each with the account's balance after it. An
+      -- account's entries form a chain (prev_seq) from accounts.last_entry_seq, so history needs
+      -- no index on account_id: inserts only ever append to the seq index, whatever the number of
+      -- accounts (a per-account index scatters every batch over thousands of index pages).
       create table ledger_entries (
-        seq bigint not null,
+        seq bigint primary key,
+        prev_seq bigint,
         transfer_id uuid not null,
         account_id uuid not null,
         is_credit boolean not null,
@@ -72,7 +78,6 @@ export const ledgerMigrations: readonly Migration[] = [
         pending_amount bigint not null,
         balance_after bigint not null
       );
-      create index ledger_entries_account_seq on ledger_entries (account_id, seq);
 
       create function ledger_refuse_change() returns trigger language plpgsql as $$
       begin

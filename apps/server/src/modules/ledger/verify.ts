@@ -6,8 +6,9 @@ import type { Db } from '../../platform/db.js';
  *   accounts and currency, for the amounts its phase implies;
  * - currencies_sum_to_zero: per currency, posted and pending credits equal debits;
  * - no_overdraft: no flagged account holds more debits than credits (or the reverse);
- * - balances_match_entries: every account's balances equal the sums of its entries, and each
- *   entry's balance_after equals the running sum up to it;
+ * - balances_match_entries: every account's balances equal the sums of its entries, each entry's
+ *   balance_after equals the running sum up to it, and the history chain (prev_seq,
+ *   last_entry_seq) links every entry of the account in order;
  * - pending_matches_reservations: pending balances equal the still-pending transfers.
  */
 export const verifyCheckNames = [
@@ -83,9 +84,11 @@ const checkQueries: Record<VerifyCheckName, string> = {
         from ledger_entries group by account_id
     ),
     running as (
-      select account_id, balance_after,
+      select account_id, seq, prev_seq, balance_after,
              sum(case when is_credit then posted_amount else -posted_amount end)
-               over (partition by account_id order by seq rows unbounded preceding) as running_balance
+               over (partition by account_id order by seq rows unbounded preceding) as running_balance,
+             lag(seq) over (partition by account_id order by seq) as previous_seq,
+             lead(seq) over (partition by account_id order by seq) as next_seq
         from ledger_entries
     )
     select a.id::text as key from ledger_accounts a full join sums s on s.account_id = a.id
@@ -93,7 +96,13 @@ const checkQueries: Record<VerifyCheckName, string> = {
         or a.debits_posted <> coalesce(s.debits_posted, 0) or a.credits_posted <> coalesce(s.credits_posted, 0)
         or a.debits_pending <> coalesce(s.debits_pending, 0) or a.credits_pending <> coalesce(s.credits_pending, 0)
     union
-    select distinct account_id::text from running where running_balance <> balance_after`,
+    select distinct r.account_id::text from running r left join ledger_accounts a on a.id = r.account_id
+     where r.running_balance <> r.balance_after
+        or r.prev_seq is distinct from r.previous_seq
+        or (r.next_seq is null and a.last_entry_seq is distinct from r.seq)
+    union
+    select id::text from ledger_accounts a
+     where a.last_entry_seq is not null and not exists (select 1 from ledger_entries e where e.seq = a.last_entry_seq)`,
   pending_matches_reservations: `
     with reserved as (
       select t.debit_account_id, t.credit_account_id, t.amount
