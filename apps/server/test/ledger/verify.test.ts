@@ -89,7 +89,9 @@ describe('ledger verify finds damage', () => {
   test('a broken history chain', async () => {
     const { failed } = await verifyAfter(async (db, s) => {
       await db.query('alter table ledger_entries disable trigger ledger_entries_append_only');
-      await db.query('update ledger_entries set prev_seq = null where transfer_id = $1 and not is_credit', [s.paymentId]);
+      await db.query('update ledger_entries set prev_seq = null where transfer_id = $1 and not is_credit', [
+        s.paymentId,
+      ]);
     });
     expect(failed).toEqual(['balances_match_entries']);
   });
