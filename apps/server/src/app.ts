@@ -17,8 +17,13 @@ import {
   type TypeBoxTypeProvider,
 } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import swagger from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
+import { notificationRoutes } from './modules/events/index.js';
+import { identityRoutes, wellKnownRoutes } from './modules/identity/index.js';
 import { verifyLedger } from './modules/ledger/index.js';
+import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
+import type { Services } from './services.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
@@ -46,7 +51,12 @@ export interface AppDependencies {
   lifecycle?: Lifecycle;
   /** What /readyz expects to find applied; every bounded context's migrations by default. */
   migrations?: readonly Migration[];
+  /** The bounded contexts whose routes this node serves (absent: operations endpoints only). */
+  services?: Services;
 }
+
+/** The API document's version (the server's package version). */
+const apiVersion = '0.1.0';
 
 const requestIdPattern = new RegExp(`^[A-Za-z0-9._-]{1,${limits.requestIdLengthMax}}$`);
 
@@ -269,54 +279,77 @@ export function buildApp(dependencies: AppDependencies): App {
     return reply.status(error.status).send(errorBody(request, error, error.message));
   });
 
-  app.get(
-    '/healthz',
-    {
-      schema: {
-        querystring: NoQuerySchema,
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses },
+  // The OpenAPI document is built from every route's schemas; swagger must load before them.
+  void app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Yunpay API',
+        version: apiVersion,
+        description: 'Wallet (/wallet/v1), admin (/admin/v1) and operations endpoints. Money is integer minor units.',
       },
-    },
-    async () => ({ status: 'ok' as const }),
-  );
-
-  app.get(
-    '/readyz',
-    {
-      schema: {
-        querystring: NoQuerySchema,
-        response: {
-          200: Type.Object({ status: Type.Literal('ready'), checks: ReadinessChecksSchema }),
-          ...errorResponses,
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Wallet access token (JWT) or admin token' },
         },
       },
     },
-    async (request) => {
-      if (lifecycle.shuttingDown) throw new AppError('shutting_down');
-      const checks: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
-      try {
-        await withTimeout(db.query('select 1 as one'), limits.readinessCheckTimeoutMs);
-        checks.database = 'ok';
-        const applied = await withTimeout(migrationsAreApplied(db, migrations), limits.readinessCheckTimeoutMs);
-        checks.migrations = applied ? 'ok' : 'pending';
-      } catch (error) {
-        request.log.warn({ err: error }, 'readiness check failed');
-      }
-      if (checks.database !== 'ok' || checks.migrations !== 'ok') {
-        throw new AppError('not_ready', { details: { checks } });
-      }
-      return { status: 'ready' as const, checks };
-    },
-  );
+  });
+  void app.register(async (api) => {
+    api.get('/openapi.json', { schema: { hide: true, querystring: NoQuerySchema } }, async () => app.swagger());
+  });
 
-  app.get(
-    '/metrics',
-    { schema: { querystring: NoQuerySchema, response: { 200: Type.String(), ...errorResponses } } },
-    async (_request, reply) => {
-      const text = await metrics.registry.metrics();
-      return reply.type(metrics.registry.contentType).send(text);
-    },
-  );
+  // Operations endpoints (inside a plugin, so that they load after swagger and are documented).
+  void app.register(async (ops) => {
+    ops.get(
+      '/healthz',
+      {
+        schema: {
+          querystring: NoQuerySchema,
+          response: { 200: Type.Object({ status: Type.Literal('ok') }), ...errorResponses },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+
+    ops.get(
+      '/readyz',
+      {
+        schema: {
+          querystring: NoQuerySchema,
+          response: {
+            200: Type.Object({ status: Type.Literal('ready'), checks: ReadinessChecksSchema }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        if (lifecycle.shuttingDown) throw new AppError('shutting_down');
+        const checks: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
+        try {
+          await withTimeout(db.query('select 1 as one'), limits.readinessCheckTimeoutMs);
+          checks.database = 'ok';
+          const applied = await withTimeout(migrationsAreApplied(db, migrations), limits.readinessCheckTimeoutMs);
+          checks.migrations = applied ? 'ok' : 'pending';
+        } catch (error) {
+          request.log.warn({ err: error }, 'readiness check failed');
+        }
+        if (checks.database !== 'ok' || checks.migrations !== 'ok') {
+          throw new AppError('not_ready', { details: { checks } });
+        }
+        return { status: 'ready' as const, checks };
+      },
+    );
+
+    ops.get(
+      '/metrics',
+      { schema: { querystring: NoQuerySchema, response: { 200: Type.String(), ...errorResponses } } },
+      async (_request, reply) => {
+        const text = await metrics.registry.metrics();
+        return reply.type(metrics.registry.contentType).send(text);
+      },
+    );
+  });
 
   const adminRoutes: FastifyPluginAsyncTypebox = async (admin) => {
     // Every route in this plugin, and its 404s, need the token: an unauthenticated caller learns nothing.
@@ -344,8 +377,29 @@ export function buildApp(dependencies: AppDependencies): App {
         };
       },
     );
+    if (dependencies.services !== undefined) {
+      await admin.register(adminWalletRoutes, {
+        wallets: dependencies.services.wallets,
+        users: dependencies.services.identity,
+      });
+    }
   };
   void app.register(adminRoutes, { prefix: '/admin/v1' });
+
+  const services = dependencies.services;
+  if (services !== undefined) {
+    const authenticate = async (request: FastifyRequest) => ({
+      userId: (await services.identity.authenticate(request.headers.authorization)).userId,
+    });
+    void app.register(wellKnownRoutes, { identity: services.identity });
+    void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
+    void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
+    void app.register(notificationRoutes, {
+      prefix: '/wallet/v1',
+      notifications: services.notifications,
+      authenticate,
+    });
+  }
 
   return app;
 }

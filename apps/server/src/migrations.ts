@@ -1,5 +1,15 @@
 import type { Migration } from './platform/migrations.js';
+import { idempotencyMigrations } from './platform/idempotency.js';
+import { eventsMigrations } from './modules/events/index.js';
+import { identityMigrations } from './modules/identity/index.js';
 import { ledgerMigrations } from './modules/ledger/index.js';
+import { walletMigrations } from './modules/wallets/index.js';
 
 /** Every bounded context's migrations; the runner orders them by id. */
-export const allMigrations: readonly Migration[] = [...ledgerMigrations];
+export const allMigrations: readonly Migration[] = [
+  ...ledgerMigrations,
+  ...idempotencyMigrations,
+  ...identityMigrations,
+  ...walletMigrations,
+  ...eventsMigrations,
+];

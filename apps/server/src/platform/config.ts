@@ -25,6 +25,10 @@ export interface Config {
   ledgerBatchSizeMax: number;
   ledgerBatchesInFlightMax: number;
   databasePoolSize: number;
+  /** YUNPAY_WALLET_LIMITS as given (JSON), or null for the built-in defaults; parsed by the wallets context. */
+  walletLimitsJson: string | null;
+  /** Accept test tokens (tok_visa, …) as top-up sources. */
+  walletTestTopups: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -60,6 +64,16 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
     defaultValue: String(limits.ledgerBatchesInFlightDefault),
     description: `ledger batches applied at once (1-${limits.ledgerBatchesInFlightMax})`,
+  },
+  {
+    name: 'YUNPAY_WALLET_LIMITS',
+    defaultValue: 'built-in',
+    description: 'JSON: per currency, three KYC tiers of {per_payment, daily, monthly, balance} in minor units',
+  },
+  {
+    name: 'YUNPAY_WALLET_TEST_TOPUPS',
+    defaultValue: 'true',
+    description: 'true | false: accept test tokens (tok_visa, tok_chargeDeclined, ...) as top-up sources',
   },
 ];
 
@@ -185,6 +199,20 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     min: 1,
     max: limits.ledgerBatchesInFlightMax,
   });
+  const walletLimitsJson = readText(env, 'YUNPAY_WALLET_LIMITS') ?? null;
+  if (walletLimitsJson !== null) {
+    try {
+      JSON.parse(walletLimitsJson);
+    } catch {
+      problems.list.push('YUNPAY_WALLET_LIMITS must be JSON (see the README)');
+    }
+  }
+  const walletTestTopups =
+    readChoice(env, problems, {
+      name: 'YUNPAY_WALLET_TEST_TOPUPS',
+      choices: ['true', 'false'],
+      defaultValue: 'true',
+    }) === 'true';
   if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.list.push(
@@ -208,6 +236,8 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     ledgerBatchSizeMax,
     ledgerBatchesInFlightMax,
     databasePoolSize,
+    walletLimitsJson,
+    walletTestTopups,
   };
 }
 

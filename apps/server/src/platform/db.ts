@@ -3,6 +3,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { acquireDirectoryLock, type DirectoryLock } from './dir-lock.js';
+import { assert } from './errors.js';
 
 /** A value we send as a query parameter. bigint is sent as its decimal text. */
 export type SqlParam = string | number | boolean | bigint | null | Date;
@@ -24,7 +25,21 @@ export interface Db extends SqlExecutor {
   readonly kind: DbKind;
   /** Runs fn inside one transaction (READ COMMITTED); commits when fn resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on a channel (lower-case identifier) and calls onPayload with each NOTIFY payload, in
+   * commit order; resolves once the LISTEN is active, with a function that stops listening.
+   * postgres: one dedicated connection per Db shared by every channel, re-established after a
+   * connection loss (notifications sent while it was down are lost). Embedded: the one connection.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+const channelPattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function assertChannel(channel: string): void {
+  // Both drivers quote the name differently (postgres.js quotes, PGlite folds case): keep it plain.
+  assert(channelPattern.test(channel), `channel ${channel} must be a lower-case identifier`);
 }
 
 function toDriverParams(params: readonly SqlParam[] | undefined): unknown[] {
@@ -72,6 +87,13 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const result = await sql.begin((tx) => fn(wrap((text, params) => tx.unsafe(text, params as never[]))));
       return result as T;
+    },
+    async listen(channel: string, onPayload: (payload: string) => void) {
+      assertChannel(channel);
+      const { unlisten } = await sql.listen(channel, onPayload);
+      return async () => {
+        await unlisten();
+      };
     },
     async close() {
       await sql.end({ timeout: 5 });
@@ -128,6 +150,14 @@ export async function openEmbeddedDb(options: EmbeddedDbOptions): Promise<Db> {
     ...root,
     transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async listen(channel: string, onPayload: (payload: string) => void) {
+      assertChannel(channel);
+      const unlisten = await pg.listen(channel, onPayload);
+      return async () => {
+        // After close() there is nothing left to unlisten from.
+        if (!pg.closed) await unlisten();
+      };
     },
     async close() {
       try {

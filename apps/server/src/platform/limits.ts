@@ -65,6 +65,70 @@ export const limits = {
   /** Shortest admin token accepted from YUNPAY_ADMIN_TOKEN. */
   adminTokenLengthMin: 32,
   adminTokenLengthMax: 512,
+
+  // --- identity (modules/identity) ---
+  /** Password length in Unicode code points (NIST SP 800-63B: at least 8, allow at least 64). */
+  identityPasswordLengthMin: 12,
+  identityPasswordLengthMax: 128,
+  /** A person's display name, in UTF-16 code units. */
+  identityNameLengthMax: 100,
+  /** RFC 5321 path limit. */
+  identityEmailLengthMax: 254,
+  /** Longest phone number as typed (with spaces and dashes) before it is normalised to E.164. */
+  identityPhoneInputLengthMax: 32,
+  identityDeviceNameLengthMax: 100,
+  /** Devices not revoked per user; a sign-in from one more answers conflict until one is removed. */
+  identityDevicesPerUserMax: 100,
+  /** Consecutive failed sign-ins before the account locks (PCI DSS 8.3.4: at most 10). */
+  identitySignInFailuresMax: 10,
+  /** How long a locked account stays locked (PCI DSS 8.3.4: at least 30 minutes). */
+  identitySignInLockoutMs: 1_800_000,
+  /** Consecutive wrong payment PINs before payments lock. */
+  identityPinFailuresMax: 5,
+  identityPinLockoutMs: 1_800_000,
+  identityAccessTokenLifetimeS: 900,
+  identityRefreshTokenLifetimeS: 2_592_000,
+  /** Leeway for exp/nbf between nodes whose clocks differ slightly. */
+  identityAccessTokenClockToleranceS: 5,
+  /** Shortest gap between two reloads of the signing keys when a token names an unknown kid. */
+  identitySigningKeysReloadIntervalMs: 1_000,
+  /** Per-node rate limits (fixed windows). Generous per IP: mobile carriers put many people behind one address. */
+  identitySignUpsPerIpMax: 20,
+  identitySignUpsPerIpWindowMs: 600_000,
+  identitySignInsPerIpMax: 100,
+  identitySignInsPerIpWindowMs: 60_000,
+  identitySignInsPerLoginMax: 10,
+  identitySignInsPerLoginWindowMs: 60_000,
+  identityPinAttemptsPerUserMax: 10,
+  identityPinAttemptsPerUserWindowMs: 60_000,
+  identityRefreshesPerIpMax: 300,
+  identityRefreshesPerIpWindowMs: 60_000,
+  /** Keys one rate limiter remembers per node; past it the oldest window is forgotten. */
+  identityRateLimitKeysMax: 100_000,
+  /** Expired refresh tokens deleted per call of deleteExpiredRefreshTokens. */
+  identityRefreshTokenPruneBatchMax: 1_000,
+  // --- end identity ---
+
+  // --- events: notifications (modules/events) ---
+  /** Serialized size of one notification's data. */
+  notificationDataBytesMax: 4_096,
+  /** Longest user id a notification may name (it travels in a NOTIFY payload, limited to 8000 bytes). */
+  notificationUserIdLengthMax: 64,
+  /** Live notification streams one user may hold open on one node; past it, 429 rate_limited. */
+  notificationStreamsPerUserMax: 5,
+  /** Live notification streams open on one node; past it, 429 rate_limited. */
+  notificationStreamsMax: 10_000,
+  /** Notifications replayed after a Last-Event-ID on reconnect. */
+  notificationReplayMax: 100,
+  /** Interval of the comment line that keeps idle streams (and proxies) alive. */
+  notificationStreamHeartbeatMs: 15_000,
+  /** Bytes a slow client may leave unread on its stream before it is ended (it reconnects and replays). */
+  notificationStreamBufferedBytesMax: 262_144,
+  /** Announced notifications waiting to be loaded by one node's hub; past it, the user's streams are ended. */
+  notificationHubPendingMax: 10_000,
+  /** Notifications the hub loads in one query. */
+  notificationHubLoadBatchMax: 500,
+  // --- end events ---
 } as const;
 
 export type Limits = { readonly [Name in keyof typeof limits]: number };
@@ -99,5 +163,31 @@ export function checkLimits(table: Limits = limits): void {
   assert(
     Math.ceil((table.adminTokenBytes * 4) / 3) >= table.adminTokenLengthMin,
     'adminTokenBytes is too small for adminTokenLengthMin',
+  );
+  // identity
+  assert(table.identityPasswordLengthMin >= 8, 'identityPasswordLengthMin must be at least 8 (NIST SP 800-63B)');
+  assert(
+    table.identityPasswordLengthMin <= table.identityPasswordLengthMax,
+    'identityPasswordLengthMin exceeds its max',
+  );
+  assert(table.identitySignInFailuresMax <= 10, 'identitySignInFailuresMax must be at most 10 (PCI DSS 8.3.4)');
+  assert(table.identitySignInLockoutMs >= 1_800_000, 'identitySignInLockoutMs must be at least 30 minutes');
+  assert(
+    table.identityAccessTokenLifetimeS < table.identityRefreshTokenLifetimeS,
+    'identityAccessTokenLifetimeS must be shorter than identityRefreshTokenLifetimeS',
+  );
+  // events
+  assert(
+    table.notificationStreamsPerUserMax <= table.notificationStreamsMax,
+    'notificationStreamsPerUserMax exceeds notificationStreamsMax',
+  );
+  assert(table.notificationReplayMax <= table.pageSizeMax, 'notificationReplayMax must fit in one page');
+  assert(
+    table.notificationStreamHeartbeatMs < table.httpConnectionTimeoutMs,
+    'notificationStreamHeartbeatMs must be shorter than httpConnectionTimeoutMs, or idle streams time out',
+  );
+  assert(
+    table.notificationHubLoadBatchMax <= table.notificationHubPendingMax,
+    'notificationHubLoadBatchMax exceeds notificationHubPendingMax',
   );
 }

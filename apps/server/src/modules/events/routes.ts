@@ -1,0 +1,213 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { assert } from '../../platform/errors.js';
+import { limits } from '../../platform/limits.js';
+import type { Notification } from './notification.js';
+import type { Notifications } from './notifications.js';
+import { notificationTypes } from './types.js';
+
+export interface NotificationRoutesOptions {
+  notifications: Notifications;
+  /** Resolves the signed-in user or throws (an AppError, e.g. token_invalid). Runs before validation. */
+  authenticate: (request: FastifyRequest) => Promise<{ userId: string }>;
+  /** Interval of the stream's heartbeat comment; tests shorten it. */
+  heartbeatIntervalMs?: number;
+}
+
+const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+
+export const NotificationSchema = Type.Object({
+  id: Type.String({ pattern: '^ntf_[0-9a-f]{32}$' }),
+  object: Type.Literal('notification'),
+  type: Type.String({ description: `One of ${notificationTypes.join(', ')}; more may be added.` }),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  /** Unix seconds. */
+  created: Type.Integer(),
+  read: Type.Boolean(),
+});
+export type NotificationDto = Static<typeof NotificationSchema>;
+
+const NotificationListSchema = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(NotificationSchema),
+  has_more: Type.Boolean(),
+});
+
+const ListQuerySchema = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: limits.pageSizeMax, default: 10 })),
+    starting_after: Type.Optional(Type.String({ maxLength: 64 })),
+    unread: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+const IdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const StreamHeadersSchema = Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64 })) });
+
+export function notificationDto(notification: Notification): NotificationDto {
+  return {
+    id: notification.id,
+    object: 'notification',
+    type: notification.type,
+    data: notification.data,
+    created: Math.floor(notification.createdAt.getTime() / 1_000),
+    read: notification.readAt !== null,
+  };
+}
+
+/** One SSE event; the JSON has no newlines, so it fits one data line. */
+function sseEvent(notification: Notification): string {
+  return `id: ${notification.id}\nevent: notification\ndata: ${JSON.stringify(notificationDto(notification))}\n\n`;
+}
+
+/**
+ * /notifications routes. Register under the wallet prefix. Owns the hub's lifecycle: starts it
+ * when registered and closes it before the server closes, which ends every open stream so that
+ * app.close() does not wait for clients.
+ */
+export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOptions> = async (app, options) => {
+  const { notifications, authenticate } = options;
+  const { hub } = notifications;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? limits.notificationStreamHeartbeatMs;
+  assert(Number.isSafeInteger(heartbeatIntervalMs) && heartbeatIntervalMs > 0, 'heartbeatIntervalMs must be > 0');
+
+  await hub.start();
+  app.addHook('preClose', async () => {
+    await hub.close();
+  });
+
+  // Authentication runs before validation: a caller without a token learns nothing about the routes.
+  const userIds = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', async (request) => {
+    const { userId } = await authenticate(request);
+    userIds.set(request, userId);
+  });
+  const userIdOf = (request: FastifyRequest): string => {
+    const userId = userIds.get(request);
+    assert(userId !== undefined, 'notification route ran without authentication');
+    return userId;
+  };
+
+  app.get(
+    '/notifications',
+    { schema: { querystring: ListQuerySchema, response: { 200: NotificationListSchema, ...errorResponses } } },
+    async (request) => {
+      const page = await notifications.list(userIdOf(request), {
+        limit: request.query.limit ?? 10,
+        startingAfter: request.query.starting_after ?? null,
+        unreadOnly: request.query.unread === true,
+      });
+      return { object: 'list' as const, data: page.data.map(notificationDto), has_more: page.hasMore };
+    },
+  );
+
+  app.post(
+    '/notifications/:id/read',
+    {
+      schema: {
+        params: IdParamsSchema,
+        querystring: NoQuerySchema,
+        response: { 200: NotificationSchema, ...errorResponses },
+      },
+    },
+    async (request) => notificationDto(await notifications.markRead(userIdOf(request), request.params.id)),
+  );
+
+  app.get(
+    '/notifications/stream',
+    {
+      schema: {
+        querystring: NoQuerySchema,
+        headers: StreamHeadersSchema,
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+      },
+      // Runs after the app's onSend hook, which sets no-store for every response.
+      onSend: async (_request, reply, payload) => {
+        if (reply.statusCode === 200) void reply.header('cache-control', 'no-cache');
+        return payload;
+      },
+    },
+    async (request, reply) => {
+      const userId = userIdOf(request);
+      const stream = new PassThrough();
+      let ended = false;
+      let replaying = true;
+      const heldDuringReplay: Notification[] = [];
+      let heldOverflowed = false;
+      let heartbeat: NodeJS.Timeout | undefined;
+
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        clearInterval(heartbeat);
+        unsubscribe();
+        stream.end();
+      };
+      const write = (text: string): void => {
+        if (ended) return;
+        stream.write(text);
+        // A client that stops reading is cut off rather than buffered without bound; it
+        // reconnects with Last-Event-ID and the replay catches it up.
+        if (stream.writableLength > limits.notificationStreamBufferedBytesMax) end();
+      };
+
+      // Subscribe before the replay query, so nothing committed in between is missed.
+      const unsubscribe = hub.subscribe(
+        userId,
+        (notification) => {
+          if (!replaying) return write(sseEvent(notification));
+          // Announcements of rows the replay also reads can arrive now: hold a bounded number, and
+          // past it end the stream after the replay (the client reconnects from the last one sent).
+          if (heldDuringReplay.length < limits.notificationReplayMax) heldDuringReplay.push(notification);
+          else heldOverflowed = true;
+        },
+        { onEnd: end },
+      );
+      reply.raw.on('close', end);
+
+      write(': connected\nretry: 3000\n\n');
+      const lastEventId = request.headers['last-event-id'];
+      try {
+        if (lastEventId !== undefined && lastEventId !== '') {
+          const replay = await notifications.replay(userId, lastEventId);
+          const replayed = new Set<string>();
+          for (const notification of replay.data) {
+            write(sseEvent(notification));
+            replayed.add(notification.id);
+          }
+          // More were missed than one replay holds: end here; the client reconnects from the last one sent.
+          if (replay.truncated || heldOverflowed) end();
+          for (const notification of heldDuringReplay) {
+            if (!replayed.has(notification.id)) write(sseEvent(notification));
+          }
+        } else {
+          if (heldOverflowed) end();
+          for (const notification of heldDuringReplay) write(sseEvent(notification));
+        }
+      } catch (error) {
+        end();
+        throw error;
+      }
+      replaying = false;
+      heldDuringReplay.length = 0;
+      if (!ended) {
+        heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatIntervalMs);
+        heartbeat.unref();
+      }
+
+      return (
+        reply
+          .header('content-type', 'text/event-stream; charset=utf-8')
+          .header('x-accel-buffering', 'no')
+          // When the stream ends the socket closes too: an idle kept-alive socket left behind by a
+          // stream would otherwise hold app.close() until the connection timeout.
+          .header('connection', 'close')
+          .send(stream)
+      );
+    },
+  );
+};

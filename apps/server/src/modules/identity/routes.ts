@@ -1,0 +1,350 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from 'typebox';
+import { AppError } from '../../platform/errors.js';
+import { limits } from '../../platform/limits.js';
+import { retryAfterOnError } from '../../platform/rate-limit.js';
+import type { Device, Identity, Principal, TokenPair, User } from './types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by requireUser: who the bearer access token belongs to. */
+    principal?: Principal;
+  }
+}
+
+// Same shape as app.ts's ErrorBody, declared here so that identity does not import the app.
+const ErrorResponseSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    param: Type.Optional(Type.String()),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    request_id: Type.String(),
+  }),
+});
+const errorResponses = { '4xx': ErrorResponseSchema, '5xx': ErrorResponseSchema } as const;
+const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+const NoContentSchema = Type.Null();
+
+export const UserSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('user'),
+  phone: Type.Union([Type.String(), Type.Null()]),
+  email: Type.Union([Type.String(), Type.Null()]),
+  name: Type.String(),
+  created_at: Type.Integer({ description: 'Unix seconds.' }),
+});
+export type UserResponse = Static<typeof UserSchema>;
+
+/** The wire form of a user (snake_case, no secrets); for other contexts' routes too (/admin/v1/users). */
+export function toUserResponse(user: User): UserResponse {
+  return {
+    id: user.id,
+    object: 'user',
+    phone: user.phone,
+    email: user.email,
+    name: user.name,
+    created_at: user.createdAt,
+  };
+}
+
+const MeSchema = Type.Object({ ...UserSchema.properties, pin_set: Type.Boolean() });
+
+const TokenPairSchema = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds the access token lives.' }),
+});
+
+function toTokenPairResponse(pair: TokenPair): Static<typeof TokenPairSchema> {
+  return {
+    access_token: pair.accessToken,
+    refresh_token: pair.refreshToken,
+    token_type: pair.tokenType,
+    expires_in: pair.expiresIn,
+  };
+}
+
+const DeviceSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('device'),
+  name: Type.String(),
+  platform: Type.Union([Type.Literal('ios'), Type.Literal('android'), Type.Literal('web'), Type.Literal('other')]),
+  created_at: Type.Integer(),
+  last_seen_at: Type.Integer(),
+  current: Type.Boolean(),
+});
+
+function toDeviceResponse(device: Device, principal: Principal): Static<typeof DeviceSchema> {
+  return {
+    id: device.id,
+    object: 'device',
+    name: device.name,
+    platform: device.platform,
+    created_at: device.createdAt,
+    last_seen_at: device.lastSeenAt,
+    current: device.id === principal.deviceId,
+  };
+}
+
+// Login strings are bounded by the longest email; the service normalises and checks them.
+const loginLengthMax = limits.identityEmailLengthMax;
+// Schema bounds stop absurd input early; the password policy (12–128 code points) answers password_too_weak.
+const passwordLengthMax = limits.identityPasswordLengthMax * 2;
+
+const SignUpBodySchema = Type.Object(
+  {
+    phone: Type.Optional(Type.String({ minLength: 1, maxLength: limits.identityPhoneInputLengthMax })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: limits.identityEmailLengthMax })),
+    password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
+    name: Type.String({ minLength: 1, maxLength: limits.identityNameLengthMax }),
+  },
+  { additionalProperties: false },
+);
+
+const SignInBodySchema = Type.Object(
+  {
+    login: Type.String({ minLength: 1, maxLength: loginLengthMax }),
+    password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
+    device: Type.Object(
+      {
+        id: Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$' }),
+        name: Type.String({ minLength: 1, maxLength: limits.identityDeviceNameLengthMax }),
+        platform: Type.Union([
+          Type.Literal('ios'),
+          Type.Literal('android'),
+          Type.Literal('web'),
+          Type.Literal('other'),
+        ]),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RefreshBodySchema = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 128 }) },
+  { additionalProperties: false },
+);
+
+const PinBodySchema = Type.Object(
+  {
+    pin: Type.String({ pattern: '^[0-9]{6}$' }),
+    password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
+  },
+  { additionalProperties: false },
+);
+
+const DeviceParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const JwkSchema = Type.Object({
+  kty: Type.Literal('OKP'),
+  crv: Type.Literal('Ed25519'),
+  x: Type.String(),
+  kid: Type.String(),
+  alg: Type.Literal('EdDSA'),
+  use: Type.Literal('sig'),
+});
+
+/**
+ * An onRequest hook for routes that need a signed-in person: verifies the bearer access token
+ * (and that its session is live) and sets request.principal. Anything wrong answers 401 token_invalid.
+ */
+export function requireUser(identity: Identity) {
+  return async function requireUserHook(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    try {
+      request.principal = await identity.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'token_invalid') {
+        void reply.header('www-authenticate', 'Bearer realm="yunpay-wallet", error="invalid_token"');
+      }
+      throw error;
+    }
+  };
+}
+
+/** request.principal after requireUser; a route that forgot the hook crashes instead of serving anyone. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new Error('assertion failed: route needs the requireUser hook');
+  return request.principal;
+}
+
+/** /wallet/v1 identity routes: register with `{ prefix: '/wallet/v1', identity }`. */
+export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: Identity }> = async (app, options) => {
+  const { identity } = options;
+  const authenticated = requireUser(identity);
+  app.addHook('onError', retryAfterOnError);
+
+  app.post(
+    '/users',
+    {
+      schema: {
+        summary: 'Sign up',
+        body: SignUpBodySchema,
+        querystring: NoQuerySchema,
+        response: { 201: UserSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const user = await identity.signUp({ ...request.body, clientKey: request.ip });
+      return reply.status(201).send(toUserResponse(user));
+    },
+  );
+
+  app.post(
+    '/sessions',
+    {
+      schema: {
+        summary: 'Sign in',
+        body: SignInBodySchema,
+        querystring: NoQuerySchema,
+        response: { 200: TokenPairSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const pair = await identity.signIn({ ...request.body, clientKey: request.ip });
+      return toTokenPairResponse(pair);
+    },
+  );
+
+  app.post(
+    '/sessions/refresh',
+    {
+      schema: {
+        summary: 'Rotate a refresh token for a new token pair',
+        body: RefreshBodySchema,
+        querystring: NoQuerySchema,
+        response: { 200: TokenPairSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const pair = await identity.refresh({ refreshToken: request.body.refresh_token, clientKey: request.ip });
+      return toTokenPairResponse(pair);
+    },
+  );
+
+  app.delete(
+    '/sessions/current',
+    {
+      onRequest: authenticated,
+      schema: {
+        summary: 'Sign out',
+        querystring: NoQuerySchema,
+        response: { 204: NoContentSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await identity.signOut(principalOf(request));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/me',
+    {
+      onRequest: authenticated,
+      schema: {
+        summary: 'The signed-in person',
+        querystring: NoQuerySchema,
+        response: { 200: MeSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const [user, pinSet] = await Promise.all([
+        identity.getUser(principal.userId),
+        identity.hasPaymentPin(principal.userId),
+      ]);
+      if (user === null) throw new AppError('token_invalid');
+      return { ...toUserResponse(user), pin_set: pinSet };
+    },
+  );
+
+  app.get(
+    '/devices',
+    {
+      onRequest: authenticated,
+      schema: {
+        summary: 'Devices signed in to this account',
+        querystring: NoQuerySchema,
+        response: {
+          200: Type.Object({ object: Type.Literal('list'), data: Type.Array(DeviceSchema) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const devices = await identity.listDevices(principal.userId);
+      return { object: 'list' as const, data: devices.map((device) => toDeviceResponse(device, principal)) };
+    },
+  );
+
+  app.delete(
+    '/devices/:id',
+    {
+      onRequest: authenticated,
+      schema: {
+        summary: 'Remove a device: signs it out and revokes what is bound to it',
+        params: DeviceParamsSchema,
+        querystring: NoQuerySchema,
+        response: { 204: NoContentSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await identity.revokeDevice({ userId: principalOf(request).userId, deviceId: request.params.id });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.put(
+    '/pin',
+    {
+      onRequest: authenticated,
+      schema: {
+        summary: 'Set or change the payment PIN (needs the password)',
+        body: PinBodySchema,
+        querystring: NoQuerySchema,
+        response: { 204: NoContentSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await identity.setPaymentPin({
+        userId: principalOf(request).userId,
+        pin: request.body.pin,
+        password: request.body.password,
+      });
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+/** GET /.well-known/jwks.json (no auth): register at the root, without a prefix. */
+export const wellKnownRoutes: FastifyPluginAsyncTypebox<{ identity: Identity }> = async (app, options) => {
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: {
+        summary: 'Public keys that verify access tokens',
+        querystring: NoQuerySchema,
+        response: { 200: Type.Object({ keys: Type.Array(JwkSchema) }), ...errorResponses },
+      },
+    },
+    async () => {
+      const { keys } = await options.identity.jwks();
+      return {
+        keys: keys.map((key) => ({
+          kty: 'OKP' as const,
+          crv: 'Ed25519' as const,
+          x: String(key.x),
+          kid: String(key.kid),
+          alg: 'EdDSA' as const,
+          use: 'sig' as const,
+        })),
+      };
+    },
+  );
+};
