@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
+import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
 import { startExpiryWorker, type ExpiryWorker } from './expiry-worker.js';
+import { startPeriodicTask, type PeriodicTask } from './periodic.js';
+import { createServices } from './services.js';
 import { allMigrations } from './migrations.js';
 import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
 import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
@@ -125,6 +128,7 @@ async function commandStart(config: Config): Promise<void> {
   let ledger: ReturnType<typeof createLedger> | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
   let worker: ExpiryWorker | null = null;
+  let housekeeping: PeriodicTask | null = null;
 
   async function shutdown(reason: string): Promise<never> {
     if (!lifecycle.beginShutdown()) {
@@ -142,6 +146,7 @@ async function commandStart(config: Config): Promise<void> {
       // Order matters: requests in flight may still be waiting on ledger batches.
       if (app !== null) await app.close();
       if (worker !== null) await worker.stop();
+      if (housekeeping !== null) await housekeeping.stop();
       if (ledger !== null) await ledger.close();
       await db.close();
       logger.info('shut down cleanly');
@@ -165,9 +170,28 @@ async function commandStart(config: Config): Promise<void> {
       batchesInFlightMax: config.ledgerBatchesInFlightMax,
       observer: metrics.ledgerObserver(),
     });
+    const services = createServices({
+      db,
+      ledger,
+      logger,
+      walletLimitsJson: config.walletLimitsJson,
+      walletTestTopups: config.walletTestTopups,
+    });
+    const demoLines: string[] = [];
+    if (config.demoData && config.role !== 'worker') {
+      if (config.walletTestTopups) {
+        await seedDemoData(services);
+        demoLines.push(
+          `  Demo wallets   ${demoUsers.map((user) => user.phone).join(', ')}`,
+          `                 password ${demoPassword}, payment PIN ${demoPin}`,
+        );
+      } else {
+        logger.warn('demo data needs YUNPAY_WALLET_TEST_TOPUPS=true: not created');
+      }
+    }
     const lines: string[] = [];
     if (admin !== null) {
-      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token });
+      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token, services });
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address() as AddressInfo;
       const base = `http://${urlHost(config.host)}:${address.port}`;
@@ -176,6 +200,8 @@ async function commandStart(config: Config): Promise<void> {
         `  Health         ${base}/healthz`,
         `  Readiness      ${base}/readyz`,
         `  Metrics        ${base}/metrics`,
+        `  Wallet API     ${base}/wallet/v1`,
+        `  API document   ${base}/openapi.json`,
         `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
       );
     } else {
@@ -183,8 +209,20 @@ async function commandStart(config: Config): Promise<void> {
     }
     if (config.role === 'all' || config.role === 'worker') {
       worker = startExpiryWorker({ ledger, logger });
+      housekeeping = startPeriodicTask({
+        name: 'housekeeping',
+        intervalMs: limits.housekeepingIntervalMs,
+        logger,
+        run: async () => {
+          const keys = await services.idempotency.purgeExpired();
+          const tokens = await services.identity.deleteExpiredRefreshTokens();
+          if (keys + tokens > 0)
+            logger.info({ idempotency_keys: keys, refresh_tokens: tokens }, 'purged expired records');
+        },
+      });
       lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
     }
+    lines.push(...demoLines);
     if (admin?.source === 'env') {
       lines.push('  Admin token    from YUNPAY_ADMIN_TOKEN');
     } else if (admin !== null) {
@@ -205,6 +243,7 @@ async function commandStart(config: Config): Promise<void> {
     // Start-up failed half way: release what was opened so the data dir lock is freed.
     await app?.close().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
+    await housekeeping?.stop().catch(() => undefined);
     await ledger?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;

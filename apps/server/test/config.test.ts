@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       ledgerBatchSizeMax: limits.ledgerBatchSizeDefault,
       ledgerBatchesInFlightMax: limits.ledgerBatchesInFlightDefault,
       databasePoolSize: limits.databasePoolSizeDefault,
+      walletLimitsJson: null,
+      walletTestTopups: true,
+      demoData: true,
     });
   });
 
@@ -46,6 +49,9 @@ describe('loadConfig', () => {
         DATABASE_POOL_SIZE: '20',
         YUNPAY_LEDGER_BATCH_SIZE_MAX: '1000',
         YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX: String(limits.ledgerBatchesInFlightMax),
+        YUNPAY_WALLET_LIMITS: '{"CNY":[]}',
+        YUNPAY_WALLET_TEST_TOPUPS: 'false',
+        YUNPAY_DEMO_DATA: 'true',
       },
       { cwd: '/srv/yunpay' },
     );
@@ -60,7 +66,21 @@ describe('loadConfig', () => {
       ledgerBatchSizeMax: 1000,
       ledgerBatchesInFlightMax: limits.ledgerBatchesInFlightMax,
       databasePoolSize: 20,
+      walletLimitsJson: '{"CNY":[]}',
+      walletTestTopups: false,
+      demoData: true,
     });
+  });
+
+  it('turns demo data on only for the embedded database unless told', () => {
+    expect(loadConfig({}).demoData).toBe(true);
+    expect(loadConfig({ DATABASE_URL: 'postgres://127.0.0.1/x' }).demoData).toBe(false);
+    expect(loadConfig({ YUNPAY_DEMO_DATA: 'false' }).demoData).toBe(false);
+  });
+
+  it('refuses wallet settings that are not understood', () => {
+    expect(() => loadConfig({ YUNPAY_WALLET_LIMITS: '{not json' })).toThrow(/YUNPAY_WALLET_LIMITS must be JSON/);
+    expect(() => loadConfig({ YUNPAY_WALLET_TEST_TOPUPS: 'yes' })).toThrow(/YUNPAY_WALLET_TEST_TOPUPS/);
   });
 
   it('treats empty or blank variables as unset', () => {

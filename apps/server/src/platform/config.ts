@@ -29,6 +29,8 @@ export interface Config {
   walletLimitsJson: string | null;
   /** Accept test tokens (tok_visa, …) as top-up sources. */
   walletTestTopups: boolean;
+  /** Create demo wallet users at start (default: on for the embedded database, off for PostgreSQL). */
+  demoData: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -74,6 +76,11 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_WALLET_TEST_TOPUPS',
     defaultValue: 'true',
     description: 'true | false: accept test tokens (tok_visa, tok_chargeDeclined, ...) as top-up sources',
+  },
+  {
+    name: 'YUNPAY_DEMO_DATA',
+    defaultValue: 'embedded only',
+    description: 'true | false: create two demo wallet users at start (printed in the banner)',
   },
 ];
 
@@ -213,6 +220,12 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
       choices: ['true', 'false'],
       defaultValue: 'true',
     }) === 'true';
+  const demoDataChoice = readChoice(env, problems, {
+    name: 'YUNPAY_DEMO_DATA',
+    choices: ['true', 'false', 'default'],
+    defaultValue: 'default',
+  });
+  const demoData = demoDataChoice === 'default' ? database.kind === 'embedded' : demoDataChoice === 'true';
   if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.list.push(
@@ -238,6 +251,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     databasePoolSize,
     walletLimitsJson,
     walletTestTopups,
+    demoData,
   };
 }
 

@@ -90,9 +90,9 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     },
     async listen(channel: string, onPayload: (payload: string) => void) {
       assertChannel(channel);
-      const { unlisten } = await sql.listen(channel, onPayload);
+      const listening = await sql.listen(channel, onPayload);
       return async () => {
-        await unlisten();
+        await listening.unlisten();
       };
     },
     async close() {

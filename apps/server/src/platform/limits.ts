@@ -53,6 +53,9 @@ export const limits = {
   /** Longest reservation a pending transfer may hold (PostgreSQL integer seconds). */
   ledgerPendingTimeoutSMax: 2_147_483_647,
 
+  /** Worker: how often expired idempotency keys and refresh tokens are purged. */
+  housekeepingIntervalMs: 60_000,
+
   /** Worker: how often pending transfers past their timeout are voided. */
   ledgerExpiryIntervalMs: 1_000,
   /** Worker: pending transfers voided per call, so one tick never runs unbounded (the ledger allows 1000). */

@@ -42,6 +42,18 @@ export async function startNotificationApp(options: {
   return { ...testApp, baseUrl };
 }
 
+/**
+ * Teardown: after fetch aborts a stream, undici opens a spare connection that never sends a
+ * request, and Node's server.close() waits for such sockets (up to the connection timeout).
+ * Tests that measure app.close() itself do not use this.
+ */
+export async function stopNotificationApp(server: NotificationTestApp | undefined): Promise<void> {
+  if (server === undefined) return;
+  const closing = server.app.close();
+  server.app.server.closeAllConnections();
+  await closing;
+}
+
 export interface SseMessage {
   /** Set for events; a comment line is reported as a message with only `comment`. */
   id?: string;
@@ -97,7 +109,8 @@ export async function openStream(
   const queue: SseMessage[] = [];
   let buffer = '';
   let done = false;
-  let wake: (() => void) | null = null;
+  // An object, so that TypeScript does not narrow the callback to null inside the closures.
+  const waiter: { wake: (() => void) | null } = { wake: null };
   const decoder = new TextDecoder();
   if (response.body !== null && response.status === 200) {
     const reader = response.body.getReader();
@@ -106,19 +119,19 @@ export async function openStream(
         for (;;) {
           const chunk = await reader.read();
           if (chunk.done) break;
-          buffer += decoder.decode(chunk.value, { stream: true });
+          buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
           let boundary: number;
           while ((boundary = buffer.indexOf('\n\n')) !== -1) {
             queue.push(parseBlock(buffer.slice(0, boundary)));
             buffer = buffer.slice(boundary + 2);
           }
-          wake?.();
+          waiter.wake?.();
         }
       } catch {
         // aborted by close()
       } finally {
         done = true;
-        wake?.();
+        waiter.wake?.();
       }
     })();
   } else {
@@ -135,12 +148,12 @@ export async function openStream(
       if (remaining <= 0) throw new Error(`no SSE message within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
-        wake = () => {
+        waiter.wake = () => {
           clearTimeout(timer);
           resolve();
         };
       });
-      wake = null;
+      waiter.wake = null;
     }
   }
 
@@ -162,12 +175,12 @@ export async function openStream(
         if (Date.now() >= deadline) return false;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-          wake = () => {
+          waiter.wake = () => {
             clearTimeout(timer);
             resolve();
           };
         });
-        wake = null;
+        waiter.wake = null;
       }
     },
     close() {

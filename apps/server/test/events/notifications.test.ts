@@ -7,6 +7,7 @@ import {
   migrationsWithEvents,
   openStream,
   startNotificationApp,
+  stopNotificationApp,
   type NotificationTestApp,
   type SseClient,
 } from './helpers.js';
@@ -40,7 +41,7 @@ describe('notifications', () => {
     for (const stream of streams.splice(0)) stream.close();
   });
   afterAll(async () => {
-    await server?.app.close();
+    await stopNotificationApp(server);
     await testDb?.dispose();
   });
 
@@ -282,7 +283,7 @@ describe('notification hub limits and shutdown', () => {
       a.close();
       b.close();
     } finally {
-      await server.app.close();
+      await stopNotificationApp(server);
     }
   });
 

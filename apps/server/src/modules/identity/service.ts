@@ -333,7 +333,8 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
     lockedCode: 'account_locked' | 'pin_locked',
   ): Promise<never> {
     const state = await repository.findSecret(db, table, userId);
-    if (state?.lockedUntil != null && state.lockedUntil.getTime() > now()) throw new AppError(lockedCode);
+    if (state !== null && state.lockedUntil !== null && state.lockedUntil.getTime() > now())
+      throw new AppError(lockedCode);
     throw rateLimitedError(1);
   }
 

@@ -5,8 +5,7 @@ import { AppError } from '../../platform/errors.js';
 import { checkIdempotencyKey, type IdempotentOutcome } from '../../platform/idempotency.js';
 import { currencyInfo } from '../../platform/money.js';
 import { walletLimits, type WalletService, type WalletUser } from './service.js';
-import { UnixSeconds, WalletTransactionSchema, toWire, type WalletTransactionBody } from './wire.js';
-import type { KycTier } from './tiers.js';
+import { UnixSeconds, WalletTransactionSchema, toWire } from './wire.js';
 
 const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
 
@@ -30,7 +29,7 @@ const IdempotencyHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.S
 /** Sends an idempotent outcome (a wire body), marking replays as Stripe does. */
 function sendOutcome(reply: FastifyReply, outcome: IdempotentOutcome) {
   if (outcome.replayed) void reply.header('idempotent-replayed', 'true');
-  return reply.status(outcome.status).send(outcome.body as WalletTransactionBody);
+  return reply.status(outcome.status).send(outcome.body);
 }
 
 /** Formats minor units as a plain decimal string using the currency's exponent (no floats). */
@@ -361,7 +360,7 @@ export const adminWalletRoutes: FastifyPluginAsyncTypebox<AdminWalletRoutesOptio
     },
     async (request) => {
       const user = await existingUser(request.params.id);
-      await wallets.setTier(user.id, request.body.tier as KycTier);
+      await wallets.setTier(user.id, request.body.tier);
       return adminUser(user);
     },
   );

@@ -615,7 +615,7 @@ export function createWalletService(deps: WalletServiceDeps) {
     const found = new Map(
       rows.map((row) => [row.user_id, { userId: row.user_id, kycTier: row.kyc_tier as KycTier, frozen: row.frozen }]),
     );
-    return new Map(userIds.map((id) => [id, found.get(id) ?? { userId: id, kycTier: 0 as KycTier, frozen: false }]));
+    return new Map(userIds.map((id) => [id, found.get(id) ?? { userId: id, kycTier: 0, frozen: false }]));
   }
 
   return {
