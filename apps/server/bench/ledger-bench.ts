@@ -44,7 +44,7 @@ function parseArgs(argv: string[]): BenchArgs {
     workloads: ['hot', 'uniform'],
     durationS: 10,
     warmupS: 2,
-    engineClients: 4000,
+    engineClients: 8000,
     naiveClients: 32,
     accountCount: 10_000,
     batchesInFlight: 1,
