@@ -3,6 +3,7 @@ import { idempotencyMigrations } from './platform/idempotency.js';
 import { eventsMigrations } from './modules/events/index.js';
 import { identityMigrations } from './modules/identity/index.js';
 import { ledgerMigrations } from './modules/ledger/index.js';
+import { paymentMigrations } from './modules/payments/index.js';
 import { walletMigrations } from './modules/wallets/index.js';
 
 /** Every bounded context's migrations; the runner orders them by id. */
@@ -12,4 +13,5 @@ export const allMigrations: readonly Migration[] = [
   ...identityMigrations,
   ...walletMigrations,
   ...eventsMigrations,
+  ...paymentMigrations,
 ];

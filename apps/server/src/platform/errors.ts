@@ -47,8 +47,33 @@ export const errorCatalog = {
   recipient_not_found: { status: 404, message: 'No wallet matches this recipient.' },
   recipient_is_sender: { status: 400, message: 'You cannot send money to yourself.' },
   wallet_frozen: { status: 403, message: 'This wallet is frozen: it can receive refunds but not pay.' },
+  // payments (Stripe's codes)
+  payment_intent_unexpected_state: { status: 400, message: 'The PaymentIntent is not in a state that allows this.' },
+  charge_not_refundable: { status: 400, message: 'This charge cannot be refunded.' },
+  charge_already_refunded: { status: 400, message: 'This charge has already been refunded in full.' },
+  amount_too_large: { status: 400, message: 'The amount is greater than what remains.' },
   ledger_closed: { status: 503, message: 'The ledger is shutting down and takes no new transfers.' },
   ledger_overloaded: { status: 503, message: 'The ledger has too many transfers waiting. Retry later.' },
+  // merchants and the Stripe-compatible /v1 API (src/v1/errors.ts maps them to Stripe's types)
+  api_key_missing: { status: 401, message: 'You did not provide an API key.' },
+  api_key_invalid: { status: 401, message: 'Invalid API key provided.' },
+  api_key_expired: { status: 401, message: 'Expired API key provided.' },
+  api_key_publishable_not_allowed: {
+    status: 403,
+    message: 'This API call cannot be made with a publishable API key. Please use a secret API key.',
+  },
+  api_key_permission_denied: { status: 403, message: 'The provided key does not have the required permissions.' },
+  merchant_not_found: { status: 404, message: 'No merchant has this id.' },
+  merchant_already_activated: { status: 409, message: 'This merchant is already activated.' },
+  merchant_not_activated: { status: 409, message: 'This merchant is not activated: it has no live keys.' },
+  resource_missing: { status: 404, message: 'No such object.' },
+  parameter_unknown: { status: 400, message: 'Received unknown parameter.' },
+  parameter_missing: { status: 400, message: 'Missing required param.' },
+  parameter_invalid_integer: { status: 400, message: 'Invalid integer.' },
+  parameter_invalid_empty: { status: 400, message: 'You passed an empty string for a parameter that cannot be unset.' },
+  parameter_invalid: { status: 400, message: 'Invalid parameter.' },
+  expand_invalid: { status: 400, message: 'This property cannot be expanded.' },
+  url_unrecognized: { status: 404, message: 'Unrecognized request URL.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -1,0 +1,22 @@
+/**
+ * Payments: payment intents, charges, refunds, merchant balances and balance transactions, with
+ * fees posted in the same linked ledger chain as the payment.
+ */
+export { paymentMigrations } from './schema.js';
+export { paymentFee, refundedFee, type Pricing } from './fees.js';
+export {
+  createPaymentService,
+  paymentAccountCodes,
+  paymentLimits,
+  paymentTransferCodes,
+  type BalanceTransaction,
+  type Charge,
+  type IntentStatus,
+  type MerchantContext,
+  type Payer,
+  type PaymentEventSink,
+  type PaymentIntent,
+  type PaymentService,
+  type PaymentServiceDeps,
+  type Refund,
+} from './service.js';

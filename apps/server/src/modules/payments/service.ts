@@ -1,0 +1,817 @@
+import { randomBytes } from 'node:crypto';
+import type { Db, SqlExecutor } from '../../platform/db.js';
+import { AppError, assert } from '../../platform/errors.js';
+import { isKnownCurrency } from '../../platform/money.js';
+import { transferIdFrom, type Ledger, type TransferResultCode } from '../ledger/index.js';
+import { paymentFee, type Pricing } from './fees.js';
+
+/** Whose request this is: a merchant account, in test or live mode. */
+export interface MerchantContext {
+  accountId: string;
+  livemode: boolean;
+}
+
+/** Where a payment's money comes from: a ledger account the payments context may debit. */
+export interface Payer {
+  ledgerAccountId: string;
+  /** Shown on the charge (e.g. the wallet user id, or a masked code). */
+  reference: string;
+  /** payment_method_details of the charge, e.g. {type: 'wallet', wallet: {...}}. */
+  details: Record<string, unknown>;
+}
+
+/** Something that records state changes as events in the caller's transaction (the outbox). */
+export interface PaymentEventSink {
+  record(
+    tx: SqlExecutor,
+    event: { accountId: string; livemode: boolean; type: string; objectId: string },
+  ): Promise<void>;
+}
+
+export const paymentAccountCodes = { merchantBalance: 200, feeRevenue: 201 } as const;
+export const paymentTransferCodes = { charge: 2001, fee: 2002, refund: 2003, feeRefund: 2004 } as const;
+
+export const paymentLimits = {
+  descriptionLengthMax: 1000,
+  /** Manual-capture reservations expire (and are voided) after this long, as card authorizations do. */
+  authorizationHoldS: 7 * 24 * 60 * 60,
+  /** Charges become available to pay out after this long (settlement moves them). */
+  availableAfterMs: 24 * 60 * 60 * 1000,
+  pageSizeMax: 100,
+} as const;
+
+export type IntentStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'succeeded'
+  | 'canceled';
+
+export interface PaymentIntent {
+  id: string;
+  accountId: string;
+  livemode: boolean;
+  amountMinor: bigint;
+  currency: string;
+  status: IntentStatus;
+  captureMethod: 'automatic' | 'manual';
+  amountCapturableMinor: bigint;
+  amountReceivedMinor: bigint;
+  customerId: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  clientSecret: string;
+  paymentMethodType: string | null;
+  latestChargeId: string | null;
+  lastPaymentError: Record<string, unknown> | null;
+  nextAction: Record<string, unknown> | null;
+  canceledAt: Date | null;
+  cancellationReason: string | null;
+  createdAt: Date;
+}
+
+export interface Charge {
+  id: string;
+  accountId: string;
+  livemode: boolean;
+  paymentIntentId: string;
+  amountMinor: bigint;
+  amountCapturedMinor: bigint;
+  amountRefundedMinor: bigint;
+  currency: string;
+  feeMinor: bigint;
+  status: 'pending' | 'succeeded' | 'failed';
+  captured: boolean;
+  paymentMethodDetails: Record<string, unknown>;
+  payerLedgerAccountId: string;
+  balanceTransactionId: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  createdAt: Date;
+}
+
+export interface Refund {
+  id: string;
+  accountId: string;
+  livemode: boolean;
+  chargeId: string;
+  paymentIntentId: string;
+  amountMinor: bigint;
+  feeRefundedMinor: bigint;
+  currency: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+  reason: string | null;
+  metadata: Record<string, string>;
+  balanceTransactionId: string | null;
+  createdAt: Date;
+}
+
+export interface BalanceTransaction {
+  id: string;
+  accountId: string;
+  livemode: boolean;
+  type: 'charge' | 'refund';
+  amountMinor: bigint;
+  feeMinor: bigint;
+  netMinor: bigint;
+  currency: string;
+  sourceId: string;
+  status: 'pending' | 'available';
+  availableOn: Date;
+  createdAt: Date;
+}
+
+function newId(prefix: string): string {
+  // 24 random bytes: 192 bits, base62-free hex keeps ids URL- and form-safe.
+  return `${prefix}_${randomBytes(12).toString('hex')}${randomBytes(12).toString('hex')}`;
+}
+
+type Row = Record<string, unknown>;
+
+function intentFromRow(row: Row): PaymentIntent {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    livemode: row.livemode as boolean,
+    amountMinor: row.amount as bigint,
+    currency: row.currency as string,
+    status: row.status as IntentStatus,
+    captureMethod: row.capture_method as 'automatic' | 'manual',
+    amountCapturableMinor: row.amount_capturable as bigint,
+    amountReceivedMinor: row.amount_received as bigint,
+    customerId: row.customer_id as string | null,
+    description: row.description as string | null,
+    metadata: row.metadata as Record<string, string>,
+    clientSecret: row.client_secret as string,
+    paymentMethodType: row.payment_method_type as string | null,
+    latestChargeId: row.latest_charge_id as string | null,
+    lastPaymentError: row.last_payment_error as Record<string, unknown> | null,
+    nextAction: row.next_action as Record<string, unknown> | null,
+    canceledAt: row.canceled_at as Date | null,
+    cancellationReason: row.cancellation_reason as string | null,
+    createdAt: row.created_at as Date,
+  };
+}
+
+function chargeFromRow(row: Row): Charge {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    livemode: row.livemode as boolean,
+    paymentIntentId: row.payment_intent_id as string,
+    amountMinor: row.amount as bigint,
+    amountCapturedMinor: row.amount_captured as bigint,
+    amountRefundedMinor: row.amount_refunded as bigint,
+    currency: row.currency as string,
+    feeMinor: row.fee as bigint,
+    status: row.status as Charge['status'],
+    captured: row.captured as boolean,
+    paymentMethodDetails: row.payment_method_details as Record<string, unknown>,
+    payerLedgerAccountId: row.payer_ledger_account_id as string,
+    balanceTransactionId: row.balance_transaction_id as string | null,
+    failureCode: row.failure_code as string | null,
+    failureMessage: row.failure_message as string | null,
+    createdAt: row.created_at as Date,
+  };
+}
+
+function refundFromRow(row: Row): Refund {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    livemode: row.livemode as boolean,
+    chargeId: row.charge_id as string,
+    paymentIntentId: row.payment_intent_id as string,
+    amountMinor: row.amount as bigint,
+    feeRefundedMinor: row.fee_refunded as bigint,
+    currency: row.currency as string,
+    status: row.status as Refund['status'],
+    reason: row.reason as string | null,
+    metadata: row.metadata as Record<string, string>,
+    balanceTransactionId: row.balance_transaction_id as string | null,
+    createdAt: row.created_at as Date,
+  };
+}
+
+function balanceTransactionFromRow(row: Row): BalanceTransaction {
+  return {
+    id: row.id as string,
+    accountId: row.account_id as string,
+    livemode: row.livemode as boolean,
+    type: row.type as 'charge' | 'refund',
+    amountMinor: row.amount as bigint,
+    feeMinor: row.fee as bigint,
+    netMinor: row.net as bigint,
+    currency: row.currency as string,
+    sourceId: row.source_id as string,
+    status: row.status as 'pending' | 'available',
+    availableOn: row.available_on as Date,
+    createdAt: row.created_at as Date,
+  };
+}
+
+export interface PaymentServiceDeps {
+  db: Db;
+  ledger: Ledger;
+  /** The merchant's pricing (the merchants context). */
+  pricingOf: (accountId: string) => Promise<Pricing>;
+  events?: PaymentEventSink;
+  now?: () => Date;
+}
+
+export type PaymentService = ReturnType<typeof createPaymentService>;
+
+export function createPaymentService(deps: PaymentServiceDeps) {
+  const { db, ledger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function recordEvent(tx: SqlExecutor, ctx: MerchantContext, type: string, objectId: string) {
+    await deps.events?.record(tx, { accountId: ctx.accountId, livemode: ctx.livemode, type, objectId });
+  }
+
+  /** The merchant's balance account in a currency (merchant balances may go negative, as Stripe's do). */
+  async function merchantAccount(ctx: MerchantContext, currency: string): Promise<string> {
+    const id = transferIdFrom('payments.merchant', `${ctx.accountId}:${ctx.livemode}:${currency}`);
+    const [result] = await ledger.createAccounts([
+      {
+        id,
+        currency,
+        code: paymentAccountCodes.merchantBalance,
+        metadata: { account_id: ctx.accountId, livemode: ctx.livemode },
+      },
+    ]);
+    assert(result?.result === 'ok' || result?.result === 'exists', `merchant ledger account: ${result?.result}`);
+    return id;
+  }
+
+  async function feeRevenueAccount(livemode: boolean, currency: string): Promise<string> {
+    const id = transferIdFrom('payments.system', `${livemode}:${currency}:fee_revenue`);
+    const [result] = await ledger.createAccounts([
+      { id, currency, code: paymentAccountCodes.feeRevenue, metadata: { purpose: 'fee_revenue', livemode } },
+    ]);
+    assert(result?.result === 'ok' || result?.result === 'exists', `fee revenue account: ${result?.result}`);
+    return id;
+  }
+
+  async function findIntent(executor: SqlExecutor, ctx: MerchantContext, id: string): Promise<PaymentIntent> {
+    const rows = await executor.query<Row>(
+      'select * from payments_intents where id = $1 and account_id = $2 and livemode = $3',
+      [id, ctx.accountId, ctx.livemode],
+    );
+    if (rows[0] === undefined)
+      throw new AppError('not_found', { message: `No such payment_intent: '${id}'`, param: 'intent' });
+    return intentFromRow(rows[0]);
+  }
+
+  async function findCharge(executor: SqlExecutor, ctx: MerchantContext, id: string): Promise<Charge> {
+    const rows = await executor.query<Row>(
+      'select * from payments_charges where id = $1 and account_id = $2 and livemode = $3',
+      [id, ctx.accountId, ctx.livemode],
+    );
+    if (rows[0] === undefined) throw new AppError('not_found', { message: `No such charge: '${id}'`, param: 'charge' });
+    return chargeFromRow(rows[0]);
+  }
+
+  /** Moves an intent from one of `from` to `to` in one conditional statement; false if another got there first. */
+  async function transition(
+    executor: SqlExecutor,
+    ctx: MerchantContext,
+    id: string,
+    from: readonly IntentStatus[],
+    to: IntentStatus,
+  ): Promise<boolean> {
+    const rows = await executor.query<Row>(
+      `update payments_intents set status = $5, updated_at = now()
+        where id = $1 and account_id = $2 and livemode = $3 and status = any($4::text[]) returning id`,
+      [id, ctx.accountId, ctx.livemode, `{${from.join(',')}}`, to],
+    );
+    return rows.length === 1;
+  }
+
+  function unexpectedState(intent: PaymentIntent, action: string): AppError {
+    return new AppError('payment_intent_unexpected_state', {
+      message: `You cannot ${action} this PaymentIntent because it has a status of ${intent.status}.`,
+      param: 'intent',
+      details: { payment_intent: intent.id, status: intent.status },
+    });
+  }
+
+  async function insertBalanceTransaction(
+    tx: SqlExecutor,
+    ctx: MerchantContext,
+    entry: {
+      type: 'charge' | 'refund';
+      amount: bigint;
+      fee: bigint;
+      currency: string;
+      sourceId: string;
+      ledgerTransferId: string;
+    },
+  ): Promise<string> {
+    const id = newId('txn');
+    const createdAt = now();
+    await tx.query(
+      `insert into payments_balance_transactions
+         (id, account_id, livemode, type, amount, fee, net, currency, source_id, status, available_on, ledger_transfer_id, created_at)
+       values ($1, $2, $3, $4, $5::bigint, $6::bigint, $7::bigint, $8, $9, 'pending', $10, $11, $12)`,
+      [
+        id,
+        ctx.accountId,
+        ctx.livemode,
+        entry.type,
+        entry.amount,
+        entry.fee,
+        entry.amount - entry.fee,
+        entry.currency,
+        entry.sourceId,
+        new Date(createdAt.getTime() + paymentLimits.availableAfterMs),
+        entry.ledgerTransferId,
+        createdAt,
+      ],
+    );
+    return id;
+  }
+
+  function paymentFailure(code: TransferResultCode): { code: string; message: string } {
+    switch (code) {
+      case 'exceeds_credits':
+        return { code: 'insufficient_funds', message: 'The wallet balance is too low for this payment.' };
+      case 'account_closed':
+        return { code: 'wallet_closed', message: 'The wallet is closed.' };
+      default:
+        throw new Error(`unexpected ledger result ${code}`);
+    }
+  }
+
+  return {
+    async createIntent(
+      ctx: MerchantContext,
+      input: {
+        amountMinor: bigint;
+        currency: string;
+        captureMethod?: 'automatic' | 'manual';
+        customerId?: string | null;
+        description?: string | null;
+        metadata?: Record<string, string>;
+      },
+    ): Promise<PaymentIntent> {
+      if (!isKnownCurrency(input.currency)) throw new AppError('currency_unsupported', { param: 'currency' });
+      if (input.amountMinor <= 0n)
+        throw new AppError('invalid_request', { message: 'amount must be positive', param: 'amount' });
+      const id = newId('pi');
+      const clientSecret = `${id}_secret_${randomBytes(16).toString('hex')}`;
+      return db.transaction(async (tx) => {
+        const rows = await tx.query<Row>(
+          `insert into payments_intents (id, account_id, livemode, amount, currency, status, capture_method, customer_id,
+             description, metadata, client_secret, created_at)
+           values ($1, $2, $3, $4::bigint, $5, 'requires_payment_method', $6, $7, $8, $9::text::jsonb, $10, $11)
+           returning *`,
+          [
+            id,
+            ctx.accountId,
+            ctx.livemode,
+            input.amountMinor,
+            input.currency,
+            input.captureMethod ?? 'automatic',
+            input.customerId ?? null,
+            input.description ?? null,
+            JSON.stringify(input.metadata ?? {}),
+            clientSecret,
+            now(),
+          ],
+        );
+        await recordEvent(tx, ctx, 'payment_intent.created', id);
+        return intentFromRow(rows[0]!);
+      });
+    },
+
+    retrieveIntent: (ctx: MerchantContext, id: string) => findIntent(db, ctx, id),
+    retrieveCharge: (ctx: MerchantContext, id: string) => findCharge(db, ctx, id),
+
+    /**
+     * Confirms an intent with a payer whose funds the ledger can move: automatic capture posts
+     * payer → merchant and merchant → fee revenue as one linked chain; manual capture reserves the
+     * amount (a pending transfer) until capture or cancel.
+     */
+    async confirmWithPayer(
+      ctx: MerchantContext,
+      intentId: string,
+      payer: Payer,
+      paymentMethodType: string,
+    ): Promise<PaymentIntent> {
+      const intent = await findIntent(db, ctx, intentId);
+      const confirmable: IntentStatus[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+      if (!confirmable.includes(intent.status)) throw unexpectedState(intent, 'confirm');
+      const chargeId = newId('ch');
+      const [merchantId, feeRevenueId, pricing] = await Promise.all([
+        merchantAccount(ctx, intent.currency),
+        feeRevenueAccount(ctx.livemode, intent.currency),
+        deps.pricingOf(ctx.accountId),
+      ]);
+      const fee = paymentFee(intent.amountMinor, intent.currency, pricing);
+      // Intent first: claim the intent (no second confirmation can run), record the charge as pending.
+      const claimed = await db.transaction(async (tx) => {
+        if (!(await transition(tx, ctx, intentId, confirmable, 'processing'))) return false;
+        await tx.query(
+          `insert into payments_charges (id, account_id, livemode, payment_intent_id, amount, currency, fee, status,
+             payment_method_details, payer_ledger_account_id, created_at)
+           values ($1, $2, $3, $4, $5::bigint, $6, $7::bigint, 'pending', $8::text::jsonb, $9, $10)`,
+          [
+            chargeId,
+            ctx.accountId,
+            ctx.livemode,
+            intentId,
+            intent.amountMinor,
+            intent.currency,
+            fee,
+            JSON.stringify(payer.details),
+            payer.ledgerAccountId,
+            now(),
+          ],
+        );
+        await tx.query(
+          `update payments_intents set latest_charge_id = $2, payment_method_type = $3, payer_reference = $4,
+             last_payment_error = null, next_action = null where id = $1`,
+          [intentId, chargeId, paymentMethodType, payer.reference],
+        );
+        return true;
+      });
+      if (!claimed) throw unexpectedState(await findIntent(db, ctx, intentId), 'confirm');
+      const chargeTransferId = transferIdFrom('payments.charge', chargeId);
+      const results =
+        intent.captureMethod === 'automatic'
+          ? await ledger.submitTransfers([
+              {
+                id: chargeTransferId,
+                debitAccountId: payer.ledgerAccountId,
+                creditAccountId: merchantId,
+                amountMinor: intent.amountMinor,
+                currency: intent.currency,
+                code: paymentTransferCodes.charge,
+                linked: fee > 0n,
+                metadata: { charge: chargeId },
+              },
+              ...(fee > 0n
+                ? [
+                    {
+                      id: transferIdFrom('payments.fee', chargeId),
+                      debitAccountId: merchantId,
+                      creditAccountId: feeRevenueId,
+                      amountMinor: fee,
+                      currency: intent.currency,
+                      code: paymentTransferCodes.fee,
+                      metadata: { charge: chargeId },
+                    },
+                  ]
+                : []),
+            ])
+          : await ledger.submitTransfers([
+              {
+                id: chargeTransferId,
+                debitAccountId: payer.ledgerAccountId,
+                creditAccountId: merchantId,
+                amountMinor: intent.amountMinor,
+                currency: intent.currency,
+                code: paymentTransferCodes.charge,
+                phase: 'pending',
+                timeoutS: paymentLimits.authorizationHoldS,
+                metadata: { charge: chargeId, capture: 'manual' },
+              },
+            ]);
+      const failed = results.find(
+        (result) => result.result !== 'ok' && result.result !== 'exists' && result.result !== 'linked_event_failed',
+      );
+      return db.transaction(async (tx) => {
+        if (failed !== undefined) {
+          const failure = paymentFailure(failed.result);
+          await tx.query(
+            `update payments_charges set status = 'failed', failure_code = $2, failure_message = $3 where id = $1`,
+            [chargeId, failure.code, failure.message],
+          );
+          await tx.query(
+            `update payments_intents set status = 'requires_payment_method', last_payment_error = $2::text::jsonb, updated_at = now()
+              where id = $1`,
+            [
+              intentId,
+              JSON.stringify({ type: 'card_error', code: failure.code, message: failure.message, charge: chargeId }),
+            ],
+          );
+          await recordEvent(tx, ctx, 'charge.failed', chargeId);
+          await recordEvent(tx, ctx, 'payment_intent.payment_failed', intentId);
+          return findIntent(tx, ctx, intentId);
+        }
+        if (intent.captureMethod === 'automatic') {
+          const balanceTransactionId = await insertBalanceTransaction(tx, ctx, {
+            type: 'charge',
+            amount: intent.amountMinor,
+            fee,
+            currency: intent.currency,
+            sourceId: chargeId,
+            ledgerTransferId: chargeTransferId,
+          });
+          await tx.query(
+            `update payments_charges set status = 'succeeded', captured = true, amount_captured = amount,
+               balance_transaction_id = $2 where id = $1`,
+            [chargeId, balanceTransactionId],
+          );
+          await tx.query(
+            `update payments_intents set status = 'succeeded', amount_received = amount, updated_at = now() where id = $1`,
+            [intentId],
+          );
+          await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
+          await recordEvent(tx, ctx, 'payment_intent.succeeded', intentId);
+        } else {
+          await tx.query(`update payments_charges set status = 'succeeded' where id = $1`, [chargeId]);
+          await tx.query(
+            `update payments_intents set status = 'requires_capture', amount_capturable = amount,
+               reservation_transfer_id = $2, updated_at = now() where id = $1`,
+            [intentId, chargeTransferId],
+          );
+          await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
+          await recordEvent(tx, ctx, 'payment_intent.amount_capturable_updated', intentId);
+        }
+        return findIntent(tx, ctx, intentId);
+      });
+    },
+
+    /** Captures all or part of a reserved amount; the rest is released to the payer. */
+    async capture(ctx: MerchantContext, intentId: string, amountToCaptureMinor?: bigint): Promise<PaymentIntent> {
+      const intent = await findIntent(db, ctx, intentId);
+      if (intent.status !== 'requires_capture') throw unexpectedState(intent, 'capture');
+      const amount = amountToCaptureMinor ?? intent.amountCapturableMinor;
+      if (amount <= 0n || amount > intent.amountCapturableMinor) {
+        throw new AppError('invalid_request', {
+          message: `amount_to_capture must be from 1 to ${intent.amountCapturableMinor}.`,
+          param: 'amount_to_capture',
+        });
+      }
+      if (!(await transition(db, ctx, intentId, ['requires_capture'], 'processing'))) {
+        throw unexpectedState(await findIntent(db, ctx, intentId), 'capture');
+      }
+      const chargeId = intent.latestChargeId;
+      assert(chargeId !== null, 'a capturable intent has a charge');
+      const [merchantId, feeRevenueId, pricing] = await Promise.all([
+        merchantAccount(ctx, intent.currency),
+        feeRevenueAccount(ctx.livemode, intent.currency),
+        deps.pricingOf(ctx.accountId),
+      ]);
+      const fee = paymentFee(amount, intent.currency, pricing);
+      const reservationId = transferIdFrom('payments.charge', chargeId);
+      const captureTransferId = transferIdFrom('payments.capture', chargeId);
+      const results = await ledger.submitTransfers([
+        {
+          id: captureTransferId,
+          phase: 'post_pending',
+          pendingId: reservationId,
+          amountMinor: amount,
+          code: paymentTransferCodes.charge,
+          linked: fee > 0n,
+          metadata: { charge: chargeId },
+        },
+        ...(fee > 0n
+          ? [
+              {
+                id: transferIdFrom('payments.fee', chargeId),
+                debitAccountId: merchantId,
+                creditAccountId: feeRevenueId,
+                amountMinor: fee,
+                currency: intent.currency,
+                code: paymentTransferCodes.fee,
+                metadata: { charge: chargeId },
+              },
+            ]
+          : []),
+      ]);
+      const failed = results.find((result) => result.result !== 'ok' && result.result !== 'exists');
+      if (failed !== undefined) {
+        if (failed.result === 'pending_transfer_expired' || failed.result === 'linked_event_failed') {
+          await db.transaction(async (tx) => {
+            await tx.query(
+              `update payments_intents set status = 'canceled', canceled_at = now(), cancellation_reason = 'automatic',
+                 amount_capturable = 0 where id = $1`,
+              [intentId],
+            );
+            await recordEvent(tx, ctx, 'payment_intent.canceled', intentId);
+          });
+          throw new AppError('payment_intent_unexpected_state', {
+            message: 'The authorization expired before capture.',
+            param: 'intent',
+          });
+        }
+        throw new Error(`unexpected ledger result on capture: ${failed.result}`);
+      }
+      return db.transaction(async (tx) => {
+        const balanceTransactionId = await insertBalanceTransaction(tx, ctx, {
+          type: 'charge',
+          amount,
+          fee,
+          currency: intent.currency,
+          sourceId: chargeId,
+          ledgerTransferId: captureTransferId,
+        });
+        await tx.query(
+          `update payments_charges set captured = true, amount_captured = $2::bigint, fee = $3::bigint,
+             balance_transaction_id = $4 where id = $1`,
+          [chargeId, amount, fee, balanceTransactionId],
+        );
+        await tx.query(
+          `update payments_intents set status = 'succeeded', amount_received = $2::bigint, amount_capturable = 0,
+             updated_at = now() where id = $1`,
+          [intentId, amount],
+        );
+        await recordEvent(tx, ctx, 'charge.captured', chargeId);
+        await recordEvent(tx, ctx, 'payment_intent.succeeded', intentId);
+        return findIntent(tx, ctx, intentId);
+      });
+    },
+
+    /** Cancels an intent that has not succeeded; a reservation is released to the payer. */
+    async cancel(ctx: MerchantContext, intentId: string, reason: string | null): Promise<PaymentIntent> {
+      const intent = await findIntent(db, ctx, intentId);
+      const cancelable: IntentStatus[] = [
+        'requires_payment_method',
+        'requires_confirmation',
+        'requires_action',
+        'requires_capture',
+      ];
+      if (!(await transition(db, ctx, intentId, cancelable, 'processing'))) throw unexpectedState(intent, 'cancel');
+      if (intent.status === 'requires_capture' && intent.latestChargeId !== null) {
+        const [result] = await ledger.submitTransfers([
+          {
+            id: transferIdFrom('payments.void', intent.latestChargeId),
+            phase: 'void_pending',
+            pendingId: transferIdFrom('payments.charge', intent.latestChargeId),
+            code: paymentTransferCodes.charge,
+          },
+        ]);
+        assert(
+          result?.result === 'ok' || result?.result === 'exists' || result?.result === 'pending_transfer_expired',
+          `void on cancel: ${result?.result}`,
+        );
+      }
+      return db.transaction(async (tx) => {
+        await tx.query(
+          `update payments_intents set status = 'canceled', canceled_at = $2, cancellation_reason = $3, amount_capturable = 0,
+             updated_at = now() where id = $1`,
+          [intentId, now(), reason],
+        );
+        await recordEvent(tx, ctx, 'payment_intent.canceled', intentId);
+        return findIntent(tx, ctx, intentId);
+      });
+    },
+
+    /**
+     * Refunds all or part of a captured charge. The refundable amount is reserved with one
+     * conditional UPDATE, so concurrent refunds can never together pass what was captured; the fee
+     * is given back in proportion, computed on the running total (see fees.ts).
+     */
+    async refund(
+      ctx: MerchantContext,
+      input: { chargeId: string; amountMinor?: bigint; reason?: string | null; metadata?: Record<string, string> },
+    ): Promise<Refund> {
+      const charge = await findCharge(db, ctx, input.chargeId);
+      if (!charge.captured || charge.status !== 'succeeded') {
+        throw new AppError('charge_not_refundable', { param: 'charge', message: 'This charge has not been captured.' });
+      }
+      const amount = input.amountMinor ?? charge.amountCapturedMinor - charge.amountRefundedMinor;
+      if (amount <= 0n) {
+        throw new AppError('charge_already_refunded', {
+          param: 'charge',
+          message: 'This charge has been refunded in full.',
+        });
+      }
+      const reserved = await db.query<{ refunded_before: bigint; fee_part: string }>(
+        `update payments_charges
+            set amount_refunded = amount_refunded + $4::bigint,
+                fee_refunded = floor(fee::numeric * (amount_refunded + $4::bigint) / amount_captured)::bigint
+          where id = $1 and account_id = $2 and livemode = $3 and amount_refunded + $4::bigint <= amount_captured
+          returning amount_refunded - $4::bigint as refunded_before,
+                    (fee_refunded - floor(fee::numeric * (amount_refunded - $4::bigint) / amount_captured))::text as fee_part`,
+        [charge.id, ctx.accountId, ctx.livemode, amount],
+      );
+      if (reserved.length === 0) {
+        const current = await findCharge(db, ctx, charge.id);
+        throw new AppError('amount_too_large', {
+          param: 'amount',
+          message: `Refund amount (${amount}) is greater than unrefunded amount on charge (${current.amountCapturedMinor - current.amountRefundedMinor}).`,
+        });
+      }
+      const feePart = BigInt(reserved[0]!.fee_part);
+      const refundId = newId('re');
+      const payer = charge.payerLedgerAccountId;
+      const [merchantId, feeRevenueId] = await Promise.all([
+        merchantAccount(ctx, charge.currency),
+        feeRevenueAccount(ctx.livemode, charge.currency),
+      ]);
+      await db.query(
+        `insert into payments_refunds (id, account_id, livemode, charge_id, payment_intent_id, amount, fee_refunded, currency,
+           status, reason, metadata, created_at)
+         values ($1, $2, $3, $4, $5, $6::bigint, $7::bigint, $8, 'pending', $9, $10::text::jsonb, $11)`,
+        [
+          refundId,
+          ctx.accountId,
+          ctx.livemode,
+          charge.id,
+          charge.paymentIntentId,
+          amount,
+          feePart,
+          charge.currency,
+          input.reason ?? null,
+          JSON.stringify(input.metadata ?? {}),
+          now(),
+        ],
+      );
+      const refundTransferId = transferIdFrom('payments.refund', refundId);
+      const results = await ledger.submitTransfers([
+        {
+          id: refundTransferId,
+          debitAccountId: merchantId,
+          creditAccountId: payer,
+          amountMinor: amount,
+          currency: charge.currency,
+          code: paymentTransferCodes.refund,
+          linked: feePart > 0n,
+          metadata: { refund: refundId },
+        },
+        ...(feePart > 0n
+          ? [
+              {
+                id: transferIdFrom('payments.fee_refund', refundId),
+                debitAccountId: feeRevenueId,
+                creditAccountId: merchantId,
+                amountMinor: feePart,
+                currency: charge.currency,
+                code: paymentTransferCodes.feeRefund,
+                metadata: { refund: refundId },
+              },
+            ]
+          : []),
+      ]);
+      // Merchant balances may go negative, so a refund can fail only through a bug: crash loudly.
+      assert(
+        results.every((result) => result.result === 'ok' || result.result === 'exists'),
+        `refund transfers: ${results.map((result) => result.result).join(', ')}`,
+      );
+      return db.transaction(async (tx) => {
+        const balanceTransactionId = await insertBalanceTransaction(tx, ctx, {
+          type: 'refund',
+          amount: -amount,
+          fee: -feePart,
+          currency: charge.currency,
+          sourceId: refundId,
+          ledgerTransferId: refundTransferId,
+        });
+        await tx.query(`update payments_refunds set status = 'succeeded', balance_transaction_id = $2 where id = $1`, [
+          refundId,
+          balanceTransactionId,
+        ]);
+        await recordEvent(tx, ctx, 'charge.refunded', charge.id);
+        await recordEvent(tx, ctx, 'refund.created', refundId);
+        const rows = await tx.query<Row>('select * from payments_refunds where id = $1', [refundId]);
+        return refundFromRow(rows[0]!);
+      });
+    },
+
+    async balanceTransaction(ctx: MerchantContext, id: string): Promise<BalanceTransaction> {
+      const rows = await db.query<Row>(
+        'select * from payments_balance_transactions where id = $1 and account_id = $2 and livemode = $3',
+        [id, ctx.accountId, ctx.livemode],
+      );
+      if (rows[0] === undefined)
+        throw new AppError('not_found', { message: `No such balance transaction: '${id}'`, param: 'id' });
+      return balanceTransactionFromRow(rows[0]);
+    },
+
+    /** Pending and available per currency, from the balance transactions (the ledger agrees: see tests). */
+    async balance(ctx: MerchantContext): Promise<{ currency: string; availableMinor: bigint; pendingMinor: bigint }[]> {
+      const rows = await db.query<{ currency: string; available: bigint; pending: bigint }>(
+        `select currency,
+                coalesce(sum(net) filter (where available_on <= $3), 0)::bigint as available,
+                coalesce(sum(net) filter (where available_on > $3), 0)::bigint as pending
+           from payments_balance_transactions where account_id = $1 and livemode = $2
+          group by currency order by currency`,
+        [ctx.accountId, ctx.livemode, now()],
+      );
+      return rows.map((row) => ({ currency: row.currency, availableMinor: row.available, pendingMinor: row.pending }));
+    },
+
+    /** The merchant's ledger balance in a currency (credits − debits). */
+    async ledgerBalance(ctx: MerchantContext, currency: string): Promise<bigint> {
+      const [account] = await ledger.lookupAccounts([await merchantAccount(ctx, currency)]);
+      assert(account !== undefined, 'the merchant account exists');
+      return account.creditsPostedMinor - account.debitsPostedMinor;
+    },
+
+    async refundsOf(ctx: MerchantContext, chargeId: string): Promise<Refund[]> {
+      const rows = await db.query<Row>(
+        `select * from payments_refunds where charge_id = $1 and account_id = $2 and livemode = $3 order by created_at desc, id desc`,
+        [chargeId, ctx.accountId, ctx.livemode],
+      );
+      return rows.map(refundFromRow);
+    },
+  };
+}
+
+export { chargeFromRow, intentFromRow, refundFromRow, balanceTransactionFromRow };
