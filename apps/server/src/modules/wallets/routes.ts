@@ -52,7 +52,15 @@ const HistoryQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: walletLimits.historyPageMax, default: 10 })),
     starting_after: Type.Optional(Type.String({ maxLength: 64 })),
-    type: Type.Optional(Type.Union([Type.Literal('topup'), Type.Literal('p2p_sent'), Type.Literal('p2p_received')])),
+    type: Type.Optional(
+      Type.Union([
+        Type.Literal('topup'),
+        Type.Literal('p2p_sent'),
+        Type.Literal('p2p_received'),
+        Type.Literal('payment'),
+        Type.Literal('refund'),
+      ]),
+    ),
     status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])),
     created_gte: Type.Optional(UnixSeconds),
     created_lte: Type.Optional(UnixSeconds),

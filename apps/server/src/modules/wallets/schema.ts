@@ -55,4 +55,13 @@ export const walletMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '0201_wallets_payments',
+    sql: `
+      -- Payments to merchants and refunds from them appear in the payer's history too.
+      alter table wallets_transactions drop constraint wallets_transactions_type_check;
+      alter table wallets_transactions add constraint wallets_transactions_type_check
+        check (type in ('topup', 'p2p_sent', 'p2p_received', 'payment', 'refund'));
+    `,
+  },
 ];

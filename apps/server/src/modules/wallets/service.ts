@@ -40,7 +40,7 @@ export const walletLimits = {
   adminPageMax: 100,
 } as const;
 
-export type TransactionType = 'topup' | 'p2p_sent' | 'p2p_received';
+export type TransactionType = 'topup' | 'p2p_sent' | 'p2p_received' | 'payment' | 'refund';
 export type TransactionStatus = 'pending' | 'succeeded' | 'failed';
 
 export interface WalletTransaction {
@@ -58,6 +58,15 @@ export interface WalletTransaction {
   failureCode: string | null;
   reference: string;
   createdAt: Date;
+}
+
+/** A payment's hold on a wallet: what completePayment needs to finish or undo it. */
+export interface PaymentAuthorization {
+  userId: string;
+  transactionId: string;
+  periods: { day: string; month: string };
+  amountMinor: bigint;
+  currency: string;
 }
 
 export interface Balance {
@@ -618,6 +627,139 @@ export function createWalletService(deps: WalletServiceDeps) {
     return new Map(userIds.map((id) => [id, found.get(id) ?? { userId: id, kycTier: 0, frozen: false }]));
   }
 
+  /**
+   * The payer side of a payment to a merchant (the payments context calls it): checks that the
+   * wallet may pay, counts the amount against the tier's limits, records the history row as
+   * pending, and names the ledger account to debit. completePayment finishes it either way.
+   */
+  async function authorizePayment(input: {
+    userId: string;
+    amountMinor: bigint;
+    currency: string;
+    merchantName: string;
+    merchantAccountId: string;
+    /** Unique per payment attempt (the charge id): makes the history row idempotent. */
+    reference: string;
+  }): Promise<{ ledgerAccountId: string; authorization: PaymentAuthorization }> {
+    checkAmount(input.amountMinor, input.currency);
+    const payer = await profile(input.userId);
+    if (payer.frozen) throw new AppError('wallet_frozen');
+    const ledgerAccountId = await walletAccount(input.userId, input.currency);
+    const transactionId = digestId('txn', input.userId, input.reference, 'payment');
+    const periods = await db.transaction(async (tx) => {
+      const reserved = await reserveLimits(tx, input.userId, input.currency, input.amountMinor, payer.kycTier);
+      await insertTransaction(tx, {
+        id: transactionId,
+        userId: input.userId,
+        type: 'payment',
+        status: 'pending',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        feeMinor: 0n,
+        counterpartyUserId: input.merchantAccountId,
+        counterpartyName: input.merchantName,
+        note: null,
+        source: null,
+        failureCode: null,
+        reference: input.reference,
+        createdAt: now(),
+      });
+      return reserved;
+    });
+    return {
+      ledgerAccountId,
+      authorization: {
+        userId: input.userId,
+        transactionId,
+        periods,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+      },
+    };
+  }
+
+  async function completePayment(
+    authorization: PaymentAuthorization,
+    outcome: { succeeded: true } | { succeeded: false; failureCode: string },
+  ): Promise<void> {
+    if (!outcome.succeeded) {
+      await releaseLimits(
+        authorization.userId,
+        authorization.currency,
+        authorization.amountMinor,
+        authorization.periods,
+      );
+    }
+    await db.transaction(async (tx) => {
+      await finalizeTransactions(tx, [authorization.transactionId], {
+        status: outcome.succeeded ? 'succeeded' : 'failed',
+        failureCode: outcome.succeeded ? null : outcome.failureCode,
+        ledgerTransferId: null,
+      });
+      if (outcome.succeeded) {
+        const rows = await tx.query<{ counterparty_name: string | null }>(
+          'select counterparty_name from wallets_transactions where id = $1',
+          [authorization.transactionId],
+        );
+        await notifications.write(tx, {
+          userId: authorization.userId,
+          type: 'payment.made',
+          data: {
+            amount: Number(authorization.amountMinor),
+            currency: authorization.currency,
+            transaction: authorization.transactionId,
+            to: rows[0]?.counterparty_name ?? '',
+          },
+        });
+      }
+    });
+  }
+
+  /** A merchant refunded (part of) a payment: the payer's history and a notification. */
+  async function recordRefund(input: {
+    userId: string;
+    amountMinor: bigint;
+    currency: string;
+    merchantName: string;
+    merchantAccountId: string;
+    reference: string;
+  }): Promise<void> {
+    const id = digestId('txn', input.userId, input.reference, 'refund');
+    await db.transaction(async (tx) => {
+      await insertTransaction(tx, {
+        id,
+        userId: input.userId,
+        type: 'refund',
+        status: 'succeeded',
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        feeMinor: 0n,
+        counterpartyUserId: input.merchantAccountId,
+        counterpartyName: input.merchantName,
+        note: null,
+        source: null,
+        failureCode: null,
+        reference: input.reference,
+        createdAt: now(),
+      });
+      await notifications.write(tx, {
+        userId: input.userId,
+        type: 'refund.received',
+        data: {
+          amount: Number(input.amountMinor),
+          currency: input.currency,
+          transaction: id,
+          from: input.merchantName,
+        },
+      });
+    });
+  }
+
+  /** Payments at or below this need no PIN (scanned codes); null: always ask. */
+  function noPinMax(currency: string, tier: KycTier): bigint | null {
+    return tierLimits(currency, tier).noPinMax ?? null;
+  }
+
   return {
     profile: (userId: string) => profile(userId),
     profiles,
@@ -630,5 +772,9 @@ export function createWalletService(deps: WalletServiceDeps) {
     setFrozen,
     tierLimits,
     supportedCurrencies: () => [...deps.limits.keys()],
+    authorizePayment,
+    completePayment,
+    recordRefund,
+    noPinMax,
   };
 }

@@ -7,6 +7,8 @@ export interface TierLimits {
   dailyMax: bigint;
   monthlyMax: bigint;
   balanceMax: bigint | null;
+  /** Scanned-code payments up to this need no PIN (undefined/null: the PIN is always asked). */
+  noPinMax?: bigint | null;
 }
 
 export type KycTier = 0 | 1 | 2;
@@ -28,6 +30,8 @@ function tiersInMajorUnits(
     dailyMax: toMinor(daily),
     monthlyMax: toMinor(monthly),
     balanceMax: balance === null ? null : toMinor(balance),
+    // Small scanned payments go through without a PIN: a tenth of the per-payment limit.
+    noPinMax: toMinor(perPayment) / 10n,
   }));
   return [built[0]!, built[1]!, built[2]!];
 }
@@ -87,7 +91,7 @@ export const defaultWalletLimits: WalletLimitsTable = new Map([
   ],
 ]);
 
-const limitKeys = ['per_payment', 'daily', 'monthly', 'balance'] as const;
+const limitKeys = ['per_payment', 'daily', 'monthly', 'balance', 'no_pin'] as const;
 
 /**
  * Parses YUNPAY_WALLET_LIMITS: JSON mapping a currency to three tiers, each
@@ -127,6 +131,7 @@ export function parseWalletLimits(text: string): WalletLimitsTable {
         dailyMax: amount('daily', false)!,
         monthlyMax: amount('monthly', false)!,
         balanceMax: amount('balance', true),
+        ...(record.no_pin === undefined ? {} : { noPinMax: amount('no_pin', true) }),
       };
     });
     table.set(currency, [built[0]!, built[1]!, built[2]!]);

@@ -7,7 +7,13 @@ export const WalletTransactionSchema = Type.Object(
   {
     id: Type.String(),
     object: Type.Literal('wallet_transaction'),
-    type: Type.Union([Type.Literal('topup'), Type.Literal('p2p_sent'), Type.Literal('p2p_received')]),
+    type: Type.Union([
+      Type.Literal('topup'),
+      Type.Literal('p2p_sent'),
+      Type.Literal('p2p_received'),
+      Type.Literal('payment'),
+      Type.Literal('refund'),
+    ]),
     status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
     amount: Type.Integer(),
     currency: Type.String(),
