@@ -6,6 +6,7 @@ export const notificationTypes = [
   'payment.made',
   'refund.received',
   'topup.succeeded',
+  'payment.approval_requested',
   'security.new_device',
   'security.pin_locked',
   'security.refresh_token_reused',

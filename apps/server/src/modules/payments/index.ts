@@ -20,3 +20,11 @@ export {
   type PaymentServiceDeps,
   type Refund,
 } from './service.js';
+export {
+  createWalletMethod,
+  walletMethodLimits,
+  type PaymentApproval,
+  type RedeemedCode,
+  type WalletMethod,
+  type WalletMethodPorts,
+} from './wallet-method.js';

@@ -101,4 +101,27 @@ export const paymentMigrations: readonly Migration[] = [
         on payments_balance_transactions (account_id, livemode, created_at desc, id desc);
     `,
   },
+  {
+    id: '0601_payments_approvals',
+    sql: `
+      -- A scanned wallet payment above the payer's no-PIN threshold waits for the payer to approve
+      -- it with the PIN in the app (WeChat's USERPAYING); unapproved after 60 s, it is canceled.
+      create table payments_approvals (
+        id text primary key,
+        account_id text not null,
+        livemode boolean not null,
+        payment_intent_id text not null,
+        user_id text not null,
+        redemption_id text not null,
+        amount bigint not null,
+        currency text not null,
+        merchant_name text not null,
+        status text not null check (status in ('pending', 'approved', 'expired', 'canceled')),
+        expires_at timestamptz not null,
+        created_at timestamptz not null default now()
+      );
+      create index payments_approvals_user on payments_approvals (user_id, created_at desc);
+      create index payments_approvals_expiry on payments_approvals (expires_at) where status = 'pending';
+    `,
+  },
 ];

@@ -388,6 +388,27 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     },
 
     retrieveIntent: (ctx: MerchantContext, id: string) => findIntent(db, ctx, id),
+
+    /** Puts a confirmable intent in requires_action (the customer must act first, e.g. approve in the app). */
+    async requireAction(
+      ctx: MerchantContext,
+      intentId: string,
+      nextAction: Record<string, unknown>,
+      paymentMethodType: string,
+    ): Promise<PaymentIntent> {
+      return db.transaction(async (tx) => {
+        const confirmable: IntentStatus[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+        if (!(await transition(tx, ctx, intentId, confirmable, 'requires_action'))) {
+          throw unexpectedState(await findIntent(tx, ctx, intentId), 'confirm');
+        }
+        await tx.query(
+          `update payments_intents set next_action = $2::text::jsonb, payment_method_type = $3, updated_at = now() where id = $1`,
+          [intentId, JSON.stringify(nextAction), paymentMethodType],
+        );
+        await recordEvent(tx, ctx, 'payment_intent.requires_action', intentId);
+        return findIntent(tx, ctx, intentId);
+      });
+    },
     retrieveCharge: (ctx: MerchantContext, id: string) => findCharge(db, ctx, id),
 
     /**

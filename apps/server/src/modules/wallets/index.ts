@@ -6,6 +6,7 @@ export { walletMigrations } from './schema.js';
 export {
   createWalletService,
   walletLimits,
+  type PaymentAuthorization,
   type WalletIdentity,
   type WalletService,
   type WalletServiceDeps,
