@@ -2,6 +2,7 @@ import type { Ledger } from './modules/ledger/index.js';
 import { assert } from './platform/errors.js';
 import { limits } from './platform/limits.js';
 import type { Logger } from './platform/logger.js';
+import { startPeriodicTask } from './periodic.js';
 
 export interface ExpiryWorker {
   /** Stops scheduling and waits for a sweep under way to finish. */
@@ -27,8 +28,6 @@ export function startExpiryWorker(options: ExpiryWorkerOptions): ExpiryWorker {
   assert(batchMax >= 1 && batchMax <= limits.ledgerExpiryBatchMax, 'expiry batch within limits');
   const logger = options.logger.child({ component: 'expiry-worker' });
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
-  let sweep: Promise<void> | null = null;
 
   async function sweepOnce(): Promise<void> {
     for (let call = 0; call < limits.ledgerExpiryCallsPerTickMax && !stopped; call += 1) {
@@ -38,25 +37,17 @@ export function startExpiryWorker(options: ExpiryWorkerOptions): ExpiryWorker {
     }
   }
 
-  function schedule(): void {
-    timer = setTimeout(() => {
-      timer = null;
-      sweep = sweepOnce()
-        .catch((error: unknown) => logger.error({ err: error }, 'expiry sweep failed; retrying next tick'))
-        .finally(() => {
-          sweep = null;
-          if (!stopped) schedule();
-        });
-    }, intervalMs);
-  }
-
-  schedule();
+  const task = startPeriodicTask({
+    name: 'expiry-worker',
+    intervalMs,
+    logger: options.logger,
+    run: sweepOnce,
+    failureMessage: 'expiry sweep failed; retrying next tick',
+  });
   return {
     async stop() {
       stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      await sweep;
+      await task.stop();
     },
   };
 }

@@ -15,6 +15,8 @@ export function startPeriodicTask(options: {
   intervalMs: number;
   logger: Logger;
   run: () => Promise<void>;
+  /** What a failed run logs. */
+  failureMessage?: string;
 }): PeriodicTask {
   assert(Number.isSafeInteger(options.intervalMs) && options.intervalMs > 0, 'interval must be a positive integer');
   const logger = options.logger.child({ component: options.name });
@@ -26,7 +28,9 @@ export function startPeriodicTask(options: {
       timer = null;
       running = options
         .run()
-        .catch((error: unknown) => logger.error({ err: error }, 'periodic task failed; retrying next time'))
+        .catch((error: unknown) =>
+          logger.error({ err: error }, options.failureMessage ?? 'periodic task failed; retrying next time'),
+        )
         .finally(() => {
           running = null;
           if (!stopped) schedule();
