@@ -123,9 +123,21 @@ export interface BalanceTransaction {
   createdAt: Date;
 }
 
-function newId(prefix: string): string {
-  // 24 random bytes: 192 bits, base62-free hex keeps ids URL- and form-safe.
-  return `${prefix}_${randomBytes(12).toString('hex')}${randomBytes(12).toString('hex')}`;
+const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A prefixed id with 22 base62 characters (131 random bits): `pi_` ids are 25 characters, the
+ * most an EMVCo QR reference label (tag 62/05) holds.
+ */
+export function newId(prefix: string): string {
+  const bytes = randomBytes(44);
+  let text = '';
+  // Rejection sampling keeps every character uniform: bytes ≥ 248 are skipped (248 = 4 × 62).
+  for (let index = 0; index < bytes.length && text.length < 22; index += 1) {
+    const byte = bytes[index]!;
+    if (byte < 248) text += base62[byte % 62];
+  }
+  return text.length === 22 ? `${prefix}_${text}` : newId(prefix);
 }
 
 type Row = Record<string, unknown>;
