@@ -19,11 +19,17 @@ import {
 import { Type, type Static } from 'typebox';
 import swagger from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
+import { codeRoutes } from './modules/codes/index.js';
+import { customerRoutes } from './modules/customers/index.js';
+import { eventRoutes } from './modules/merchant-events/index.js';
+import { adminMerchantRoutes } from './modules/merchants/index.js';
 import { notificationRoutes } from './modules/events/index.js';
 import { identityRoutes, wellKnownRoutes } from './modules/identity/index.js';
 import { verifyLedger } from './modules/ledger/index.js';
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
+import { paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
+import { v1Plugin } from './v1/index.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
@@ -382,6 +388,7 @@ export function buildApp(dependencies: AppDependencies): App {
         wallets: dependencies.services.wallets,
         users: dependencies.services.identity,
       });
+      await admin.register(adminMerchantRoutes, { merchants: dependencies.services.merchants });
     }
   };
   void app.register(adminRoutes, { prefix: '/admin/v1' });
@@ -394,6 +401,19 @@ export function buildApp(dependencies: AppDependencies): App {
     void app.register(wellKnownRoutes, { identity: services.identity });
     void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
     void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
+    void app.register(codeRoutes, { prefix: '/wallet/v1', codes: services.codes, identity: services.identity });
+    void app.register(v1Plugin, {
+      prefix: '/v1',
+      merchants: services.merchants,
+      idempotency: services.idempotency,
+      expand: services.v1Expand,
+      resources: async (v1) => {
+        await v1.register(customerRoutes, { customers: services.customers });
+        await v1.register(eventRoutes, { events: services.merchantEvents });
+        await v1.register(paymentRoutes, { payments: services.payments, walletMethod: services.walletMethod });
+      },
+    });
+    void app.register(paymentApprovalRoutes, { prefix: '/wallet/v1', method: services.walletMethod, authenticate });
     void app.register(notificationRoutes, {
       prefix: '/wallet/v1',
       notifications: services.notifications,

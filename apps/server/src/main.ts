@@ -129,6 +129,7 @@ async function commandStart(config: Config): Promise<void> {
   let app: ReturnType<typeof buildApp> | null = null;
   let worker: ExpiryWorker | null = null;
   let housekeeping: PeriodicTask | null = null;
+  let approvals: PeriodicTask | null = null;
 
   async function shutdown(reason: string): Promise<never> {
     if (!lifecycle.beginShutdown()) {
@@ -147,6 +148,7 @@ async function commandStart(config: Config): Promise<void> {
       if (app !== null) await app.close();
       if (worker !== null) await worker.stop();
       if (housekeeping !== null) await housekeeping.stop();
+      if (approvals !== null) await approvals.stop();
       if (ledger !== null) await ledger.close();
       await db.close();
       logger.info('shut down cleanly');
@@ -176,6 +178,10 @@ async function commandStart(config: Config): Promise<void> {
       logger,
       walletLimitsJson: config.walletLimitsJson,
       walletTestTopups: config.walletTestTopups,
+      merchantPricing: {
+        merchantFeeBasisPoints: config.merchantFeeBasisPoints,
+        merchantFeeFixedMinor: config.merchantFeeFixedMinor,
+      },
     });
     const demoLines: string[] = [];
     if (config.demoData && config.role !== 'worker') {
@@ -220,6 +226,15 @@ async function commandStart(config: Config): Promise<void> {
             logger.info({ idempotency_keys: keys, refresh_tokens: tokens }, 'purged expired records');
         },
       });
+      approvals = startPeriodicTask({
+        name: 'payment-approvals',
+        intervalMs: limits.paymentApprovalSweepIntervalMs,
+        logger,
+        run: async () => {
+          const expired = await services.walletMethod.expireApprovals();
+          if (expired > 0) logger.info({ expired }, 'canceled payments whose approval did not come in time');
+        },
+      });
       lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
     }
     lines.push(...demoLines);
@@ -244,6 +259,7 @@ async function commandStart(config: Config): Promise<void> {
     await app?.close().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     await housekeeping?.stop().catch(() => undefined);
+    await approvals?.stop().catch(() => undefined);
     await ledger?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;

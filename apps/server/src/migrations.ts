@@ -1,8 +1,12 @@
 import type { Migration } from './platform/migrations.js';
 import { idempotencyMigrations } from './platform/idempotency.js';
+import { codesMigrations } from './modules/codes/index.js';
+import { customerMigrations } from './modules/customers/index.js';
 import { eventsMigrations } from './modules/events/index.js';
 import { identityMigrations } from './modules/identity/index.js';
 import { ledgerMigrations } from './modules/ledger/index.js';
+import { merchantEventMigrations } from './modules/merchant-events/index.js';
+import { merchantMigrations } from './modules/merchants/index.js';
 import { paymentMigrations } from './modules/payments/index.js';
 import { walletMigrations } from './modules/wallets/index.js';
 
@@ -13,5 +17,9 @@ export const allMigrations: readonly Migration[] = [
   ...identityMigrations,
   ...walletMigrations,
   ...eventsMigrations,
+  ...codesMigrations,
   ...paymentMigrations,
+  ...merchantMigrations,
+  ...customerMigrations,
+  ...merchantEventMigrations,
 ];

@@ -1,9 +1,24 @@
 import type { Db } from './platform/db.js';
 import { createIdempotencyStore, type IdempotencyStore } from './platform/idempotency.js';
 import type { Logger } from './platform/logger.js';
+import { createCodeService, parseOfflineCaps, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
+import { createCustomers, type Customers } from './modules/customers/index.js';
 import { createNotifications, type Notifications } from './modules/events/index.js';
 import { createIdentity, type Identity, type IdentityDependencies } from './modules/identity/index.js';
 import type { Ledger } from './modules/ledger/index.js';
+import { createMerchantEvents, recordEvent, type MerchantEvents } from './modules/merchant-events/index.js';
+import {
+  balanceTransactionDto,
+  chargeDto,
+  createPaymentService,
+  createWalletMethod,
+  intentDto,
+  paymentEventSink,
+  type PaymentService,
+  type WalletMethod,
+} from './modules/payments/index.js';
+import { createMerchants, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
+import { ExpandRegistry } from './v1/index.js';
 import {
   createWalletService,
   defaultWalletLimits,
@@ -19,6 +34,14 @@ export interface Services {
   notifications: Notifications;
   idempotency: IdempotencyStore;
   wallets: WalletService;
+  codes: CodeService;
+  merchants: Merchants;
+  customers: Customers;
+  merchantEvents: MerchantEvents;
+  /** What expand[] on /v1 can reach; each /v1 resource registers its loaders and fields. */
+  v1Expand: ExpandRegistry;
+  payments: PaymentService;
+  walletMethod: WalletMethod;
 }
 
 export interface ServiceOptions {
@@ -29,6 +52,14 @@ export interface ServiceOptions {
   walletTestTopups?: boolean;
   /** Tests relax or tighten identity's rate limits. */
   identityRateLimits?: IdentityDependencies['rateLimits'];
+  /** JSON offline code caps (codes/caps.ts parseOfflineCaps); null or absent: the defaults. */
+  offlineCodeCapsJson?: string | null;
+  /** Tests move the codes context's clock (expiry, TOTP steps). */
+  codesNow?: () => number;
+  /** Default merchant pricing (config YUNPAY_MERCHANT_FEE_BPS, YUNPAY_MERCHANT_FEE_FIXED); absent: 60 bp + 0. */
+  merchantPricing?: MerchantsConfig;
+  /** Tests move the merchants context's clock (rolled key expiry, key cache). */
+  merchantsNow?: () => number;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -40,6 +71,8 @@ export function createServices(options: ServiceOptions): Services {
   const identity = createIdentity({
     db,
     notifications: notifications.writer,
+    // A revoked device's payment codes and offline key die in the same transaction.
+    onDeviceRevoked: revokeCodesOfDevice,
     ...(options.identityRateLimits === undefined ? {} : { rateLimits: options.identityRateLimits }),
   });
   const idempotency = createIdempotencyStore(db);
@@ -56,5 +89,75 @@ export function createServices(options: ServiceOptions): Services {
     limits,
     testTopupsEnabled: options.walletTestTopups ?? true,
   });
-  return { ledger, identity, notifications, idempotency, wallets };
+  const codes = createCodeService({
+    db,
+    identity,
+    ...(options.codesNow === undefined ? {} : { now: options.codesNow }),
+    ...(options.offlineCodeCapsJson === undefined || options.offlineCodeCapsJson === null
+      ? {}
+      : { offlineCaps: parseOfflineCaps(options.offlineCodeCapsJson) }),
+  });
+  const merchants = createMerchants({
+    db,
+    config: options.merchantPricing ?? { merchantFeeBasisPoints: 60, merchantFeeFixedMinor: {} },
+    ...(options.merchantsNow === undefined ? {} : { now: options.merchantsNow }),
+  });
+  const customers = createCustomers({ db });
+  const merchantEvents = createMerchantEvents({ db });
+  const v1Expand = new ExpandRegistry();
+  v1Expand.registerLoader(
+    'customer',
+    (scope, id) => customers.find(scope, id) as Promise<Record<string, unknown> | null>,
+  );
+  const payments = createPaymentService({
+    db,
+    ledger,
+    pricingOf: async (accountId) => {
+      const { pricing } = await merchants.getMerchant(accountId);
+      return { basisPoints: pricing.basisPoints, fixedMinorByCurrency: pricing.fixedMinor };
+    },
+    events: paymentEventSink(recordEvent),
+  });
+  const walletMethod = createWalletMethod({
+    db,
+    ledger,
+    payments,
+    notifications: notifications.writer,
+    ports: {
+      redeemPaymentCode: (code, redeemOptions) => codes.redeemPaymentCode(code, redeemOptions),
+      wallets,
+      verifyPaymentPin: (userId, pin) => identity.verifyPaymentPin(userId, pin),
+      merchantName: async (accountId) => (await merchants.getMerchant(accountId)).name,
+    },
+  });
+  v1Expand.registerLoader('payment_intent', async (scope, id) =>
+    intentDto(await payments.retrieveIntent(scope, id), { includeClientSecret: true }),
+  );
+  v1Expand.registerLoader('charge', async (scope, id) =>
+    chargeDto(await payments.retrieveCharge(scope, id), await payments.refundsOf(scope, id)),
+  );
+  v1Expand.registerLoader('balance_transaction', async (scope, id) =>
+    balanceTransactionDto(await payments.balanceTransaction(scope, id)),
+  );
+  v1Expand.registerFields('payment_intent', { customer: 'customer', latest_charge: 'charge' });
+  v1Expand.registerFields('charge', { payment_intent: 'payment_intent', balance_transaction: 'balance_transaction' });
+  v1Expand.registerFields('refund', {
+    charge: 'charge',
+    payment_intent: 'payment_intent',
+    balance_transaction: 'balance_transaction',
+  });
+  return {
+    payments,
+    walletMethod,
+    ledger,
+    identity,
+    notifications,
+    idempotency,
+    wallets,
+    codes,
+    merchants,
+    customers,
+    merchantEvents,
+    v1Expand,
+  };
 }

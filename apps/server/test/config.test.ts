@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       walletLimitsJson: null,
       walletTestTopups: true,
       demoData: true,
+      merchantFeeBasisPoints: 60,
+      merchantFeeFixedMinor: {},
     });
   });
 
@@ -52,6 +54,8 @@ describe('loadConfig', () => {
         YUNPAY_WALLET_LIMITS: '{"CNY":[]}',
         YUNPAY_WALLET_TEST_TOPUPS: 'false',
         YUNPAY_DEMO_DATA: 'true',
+        YUNPAY_MERCHANT_FEE_BPS: '250',
+        YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
       },
       { cwd: '/srv/yunpay' },
     );
@@ -69,6 +73,8 @@ describe('loadConfig', () => {
       walletLimitsJson: '{"CNY":[]}',
       walletTestTopups: false,
       demoData: true,
+      merchantFeeBasisPoints: 250,
+      merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
     });
   });
 
@@ -81,6 +87,14 @@ describe('loadConfig', () => {
   it('refuses wallet settings that are not understood', () => {
     expect(() => loadConfig({ YUNPAY_WALLET_LIMITS: '{not json' })).toThrow(/YUNPAY_WALLET_LIMITS must be JSON/);
     expect(() => loadConfig({ YUNPAY_WALLET_TEST_TOPUPS: 'yes' })).toThrow(/YUNPAY_WALLET_TEST_TOPUPS/);
+  });
+
+  it('refuses merchant pricing that is not understood', () => {
+    expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_BPS: '10001' })).toThrow(/YUNPAY_MERCHANT_FEE_BPS/);
+    expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '{x' })).toThrow(/YUNPAY_MERCHANT_FEE_FIXED must be JSON/);
+    expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '{"XXX":1}' })).toThrow(/unknown currency/);
+    expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '{"CNY":-1}' })).toThrow(/YUNPAY_MERCHANT_FEE_FIXED.CNY/);
+    expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '[1]' })).toThrow(/JSON object/);
   });
 
   it('treats empty or blank variables as unset', () => {

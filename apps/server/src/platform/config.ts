@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import path from 'node:path';
 import { AppError } from './errors.js';
 import { limits } from './limits.js';
+import { isKnownCurrency } from './money.js';
 
 export const roles = ['all', 'api', 'worker'] as const;
 export type Role = (typeof roles)[number];
@@ -31,6 +32,10 @@ export interface Config {
   walletTestTopups: boolean;
   /** Create demo wallet users at start (default: on for the embedded database, off for PostgreSQL). */
   demoData: boolean;
+  /** Default merchant pricing: basis points of each payment (60 = 0.6%). */
+  merchantFeeBasisPoints: number;
+  /** Default merchant pricing: fixed fee per payment by currency (upper-case ISO 4217), minor units. */
+  merchantFeeFixedMinor: Readonly<Record<string, number>>;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -82,6 +87,16 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     defaultValue: 'embedded only',
     description: 'true | false: create two demo wallet users at start (printed in the banner)',
   },
+  {
+    name: 'YUNPAY_MERCHANT_FEE_BPS',
+    defaultValue: '60',
+    description: `default merchant fee in basis points of each payment (0-${limits.merchantFeeBasisPointsMax}; 60 = 0.6%)`,
+  },
+  {
+    name: 'YUNPAY_MERCHANT_FEE_FIXED',
+    defaultValue: '{}',
+    description: 'JSON: default fixed merchant fee per payment by currency in minor units, e.g. {"CNY":30}',
+  },
 ];
 
 interface Problems {
@@ -123,6 +138,35 @@ function readChoice<T extends string>(
     return options.defaultValue;
   }
   return choice;
+}
+
+/** YUNPAY_MERCHANT_FEE_FIXED: {"CNY": 30, "usd": 0} → upper-case known currencies, safe non-negative integers. */
+export function parseMerchantFeeFixed(text: string): { value: Record<string, number> } | { problem: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { problem: 'YUNPAY_MERCHANT_FEE_FIXED must be JSON such as {"CNY":30}' };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { problem: 'YUNPAY_MERCHANT_FEE_FIXED must be a JSON object of currency to minor units' };
+  }
+  const value: Record<string, number> = {};
+  for (const [currency, amount] of Object.entries(parsed)) {
+    const code = currency.toUpperCase();
+    if (!isKnownCurrency(code)) return { problem: `YUNPAY_MERCHANT_FEE_FIXED names an unknown currency "${currency}"` };
+    if (
+      !Number.isSafeInteger(amount) ||
+      (amount as number) < 0 ||
+      (amount as number) > limits.merchantFeeFixedMinorMax
+    ) {
+      return {
+        problem: `YUNPAY_MERCHANT_FEE_FIXED.${currency} must be an integer from 0 to ${limits.merchantFeeFixedMinorMax} (minor units)`,
+      };
+    }
+    value[code] = amount as number;
+  }
+  return { value };
 }
 
 function readDatabase(env: Env, problems: Problems): DatabaseConfig {
@@ -226,6 +270,19 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     defaultValue: 'default',
   });
   const demoData = demoDataChoice === 'default' ? database.kind === 'embedded' : demoDataChoice === 'true';
+  const merchantFeeBasisPoints = readInteger(env, problems, {
+    name: 'YUNPAY_MERCHANT_FEE_BPS',
+    defaultValue: 60,
+    min: 0,
+    max: limits.merchantFeeBasisPointsMax,
+  });
+  let merchantFeeFixedMinor: Record<string, number> = {};
+  const feeFixedText = readText(env, 'YUNPAY_MERCHANT_FEE_FIXED');
+  if (feeFixedText !== undefined) {
+    const fixed = parseMerchantFeeFixed(feeFixedText);
+    if ('problem' in fixed) problems.list.push(fixed.problem);
+    else merchantFeeFixedMinor = fixed.value;
+  }
   if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.list.push(
@@ -252,6 +309,8 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     walletLimitsJson,
     walletTestTopups,
     demoData,
+    merchantFeeBasisPoints,
+    merchantFeeFixedMinor,
   };
 }
 

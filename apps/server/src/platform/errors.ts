@@ -49,11 +49,19 @@ export const errorCatalog = {
   wallet_frozen: { status: 403, message: 'This wallet is frozen: it can receive refunds but not pay.' },
   // payments (Stripe's codes)
   payment_intent_unexpected_state: { status: 400, message: 'The PaymentIntent is not in a state that allows this.' },
+  payment_approval_closed: { status: 409, message: 'This payment can no longer be approved.' },
   charge_not_refundable: { status: 400, message: 'This charge cannot be refunded.' },
   charge_already_refunded: { status: 400, message: 'This charge has already been refunded in full.' },
   amount_too_large: { status: 400, message: 'The amount is greater than what remains.' },
   ledger_closed: { status: 503, message: 'The ledger is shutting down and takes no new transfers.' },
   ledger_overloaded: { status: 503, message: 'The ledger has too many transfers waiting. Retry later.' },
+  // codes (consumer payment codes, merchant QR)
+  payment_code_invalid: { status: 400, message: 'This payment code is not valid.' },
+  payment_code_expired: { status: 400, message: 'This payment code has expired: show a new one.' },
+  payment_code_used: { status: 409, message: 'This payment code was already used.' },
+  offline_limit_exceeded: { status: 402, message: 'This payment is over the offline payment limit.' },
+  qr_invalid: { status: 400, message: 'This QR code is not a valid Yunpay merchant code.' },
+  qr_checksum_invalid: { status: 400, message: 'The QR code checksum does not match: scan it again.' },
   // merchants and the Stripe-compatible /v1 API (src/v1/errors.ts maps them to Stripe's types)
   api_key_missing: { status: 401, message: 'You did not provide an API key.' },
   api_key_invalid: { status: 401, message: 'Invalid API key provided.' },

@@ -107,9 +107,22 @@ export interface IdempotencyStore {
     options: { scope: string; key: string; requestHash: string },
     fn: () => Promise<StoredResponse>,
   ): Promise<IdempotentOutcome>;
+  /**
+   * The HTTP-layer form of run() (the /v1 API stores whole responses, errors included): claims the
+   * key, or answers with the stored response to replay. Throws idempotency_key_reused for other
+   * parameters and idempotency_key_in_use while the first request runs. A claim must be followed by
+   * complete() or release().
+   */
+  claim(options: { scope: string; key: string; requestHash: string }): Promise<IdempotencyClaim>;
+  /** Stores the final response of a claimed key, to be replayed. */
+  complete(options: { scope: string; key: string; response: StoredResponse }): Promise<void>;
+  /** Forgets a claimed key that did not complete (a 5xx, a 429): a retry runs afresh. */
+  release(options: { scope: string; key: string }): Promise<void>;
   /** Deletes records older than the retention period; returns how many. */
   purgeExpired(): Promise<number>;
 }
+
+export type IdempotencyClaim = { state: 'claimed' } | { state: 'replay'; response: StoredResponse };
 
 interface Row {
   request_hash: string;
@@ -193,7 +206,37 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
     return { ...stored, replayed: false };
   }
 
+  async function store(scope: string, key: string, response: StoredResponse): Promise<void> {
+    await db.query(
+      `update idempotency_keys set state = 'completed', response_status = $3, response_body = $4::text::jsonb, updated_at = now()
+        where scope = $1 and key = $2`,
+      [scope, key, response.status, JSON.stringify(response.body)],
+    );
+  }
+
   return {
+    async claim({ scope, key, requestHash: hash }) {
+      const claimed = await claim(scope, key, hash);
+      if (claimed === 'claimed') return { state: 'claimed' };
+      if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
+      if (claimed.state === 'in_progress') {
+        if (claimed.stale && (await takeOver(scope, key, hash))) return { state: 'claimed' };
+        throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
+      }
+      return { state: 'replay', response: { status: claimed.response_status ?? 200, body: claimed.response_body } };
+    },
+
+    async complete({ scope, key, response }) {
+      await store(scope, key, response);
+    },
+
+    async release({ scope, key }) {
+      await db.query(`delete from idempotency_keys where scope = $1 and key = $2 and state = 'in_progress'`, [
+        scope,
+        key,
+      ]);
+    },
+
     async run({ scope, key, requestHash: hash }, fn) {
       const claimed = await claim(scope, key, hash);
       if (claimed === 'claimed') return execute(scope, key, fn);

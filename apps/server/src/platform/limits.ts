@@ -53,6 +53,8 @@ export const limits = {
   /** Longest reservation a pending transfer may hold (PostgreSQL integer seconds). */
   ledgerPendingTimeoutSMax: 2_147_483_647,
 
+  /** Worker: how often payments whose approval did not come within 60 s are canceled. */
+  paymentApprovalSweepIntervalMs: 5_000,
   /** Worker: how often expired idempotency keys and refresh tokens are purged. */
   housekeepingIntervalMs: 60_000,
 
@@ -132,6 +134,64 @@ export const limits = {
   /** Notifications the hub loads in one query. */
   notificationHubLoadBatchMax: 500,
   // --- end events ---
+
+  // --- merchants and /v1 (modules/merchants, modules/customers, modules/merchant-events, src/v1) ---
+  /** Random bytes in an API key (sk_, pk_, rk_); base62-encoded after the prefix. */
+  merchantApiKeyBytes: 32,
+  /** Authenticated keys (and unknown ones) one node remembers; past it the oldest is forgotten. */
+  merchantKeyCacheEntriesMax: 10_000,
+  /** How long a node trusts a cached key lookup: a revoked key stops working within this time. */
+  merchantKeyCacheTtlMs: 5_000,
+  /** Merchants one node keeps cached (getMerchant), for the same time. */
+  merchantCacheEntriesMax: 10_000,
+  /** Default grace period of a rolled secret key, and the longest one allowed. */
+  merchantKeyRollGraceSDefault: 86_400,
+  merchantKeyRollGraceSMax: 604_800,
+  /** Keys (all kinds and modes, expired ones included) one merchant may hold. */
+  merchantApiKeysPerMerchantMax: 100,
+  merchantNameLengthMax: 100,
+  merchantCityLengthMax: 50,
+  /** Pricing: basis points (1/100 of a percent) and a fixed fee per payment, in minor units. */
+  merchantFeeBasisPointsMax: 10_000,
+  merchantFeeFixedMinorMax: 1_000_000_000,
+  /** Nesting of a /v1 form or JSON body (`a[b][c][d][e]` is 5). */
+  v1BodyDepthMax: 5,
+  /** Parameters (leaf values) in one /v1 body or query string. */
+  v1BodyKeysMax: 1_000,
+  /** Dotted levels in one expand[] path, and expand[] paths in one request (Stripe: 4 levels). */
+  v1ExpandDepthMax: 4,
+  v1ExpandPathsMax: 20,
+  v1PageSizeDefault: 10,
+  /** Stripe's metadata rules. */
+  v1MetadataKeysMax: 50,
+  v1MetadataKeyLengthMax: 40,
+  v1MetadataValueLengthMax: 500,
+  /** Longest object id accepted in a path or a cursor. */
+  v1ObjectIdLengthMax: 255,
+  /** Longest ordinary string parameter (names, descriptions, emails). */
+  v1StringLengthMax: 5_000,
+  // --- end merchants and /v1 ---
+
+  // --- codes: payment codes and merchant QR (modules/codes) ---
+  /** How long an online payment code can be redeemed after it is issued. */
+  codesOnlineCodeLifetimeMs: 60_000,
+  /** Online codes one device may hold live (unused, unexpired) at once; past it, 429 rate_limited. */
+  codesOnlineLiveCodesPerDeviceMax: 5,
+  /** Random draws of a new online code before giving up (a collision with a kept code is ~1e-10). */
+  codesOnlineCodeDrawsMax: 10,
+  /** Random draws of an 8-digit offline device number before giving up. */
+  codesDeviceNumberDrawsMax: 20,
+  /** Steps older than the accepted window still recognised, so that a late code says expired. */
+  codesOfflineExpiredLookbackSteps: 20,
+  /** How long an expired online code stays stored (a late redemption is told expired or used, not invalid). */
+  codesOnlineCodeRetentionMs: 86_400_000,
+  /** Expired online codes deleted per call of deleteExpiredCodes. */
+  codesPurgeBatchMax: 1_000,
+  /** A merchant QR payload (EMV QRCPS-MPM allows 512 characters). */
+  codesQrPayloadLengthMax: 512,
+  /** Pixels per QR module in the PNG image. */
+  codesQrImageScale: 6,
+  // --- end codes ---
 } as const;
 
 export type Limits = { readonly [Name in keyof typeof limits]: number };
@@ -193,4 +253,22 @@ export function checkLimits(table: Limits = limits): void {
     table.notificationHubLoadBatchMax <= table.notificationHubPendingMax,
     'notificationHubLoadBatchMax exceeds notificationHubPendingMax',
   );
+  // merchants and /v1
+  assert(table.merchantApiKeyBytes >= 32, 'merchantApiKeyBytes must be at least 32');
+  assert(
+    table.merchantKeyCacheTtlMs <= 5_000,
+    'merchantKeyCacheTtlMs must be at most 5 s so revoked keys stop quickly',
+  );
+  assert(
+    table.merchantKeyRollGraceSDefault <= table.merchantKeyRollGraceSMax,
+    'merchantKeyRollGraceSDefault exceeds its max',
+  );
+  assert(table.v1PageSizeDefault <= table.pageSizeMax, 'v1PageSizeDefault exceeds pageSizeMax');
+  // codes
+  assert(table.codesOnlineCodeLifetimeMs <= 300_000, 'codesOnlineCodeLifetimeMs must stay short (at most 5 minutes)');
+  assert(
+    table.codesOnlineCodeRetentionMs >= table.codesOnlineCodeLifetimeMs,
+    'codesOnlineCodeRetentionMs must be at least codesOnlineCodeLifetimeMs',
+  );
+  assert(table.codesQrPayloadLengthMax <= 512, 'codesQrPayloadLengthMax must stay within EMV QRCPS-MPM (512)');
 }

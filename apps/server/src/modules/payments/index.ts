@@ -28,3 +28,13 @@ export {
   type WalletMethod,
   type WalletMethodPorts,
 } from './wallet-method.js';
+export { paymentApprovalRoutes, type PaymentApprovalRoutesOptions } from './wallet-routes.js';
+export {
+  paymentRoutes,
+  intentDto,
+  chargeDto,
+  refundDto,
+  balanceTransactionDto,
+  type PaymentRoutesOptions,
+} from './v1-routes.js';
+export { paymentEventSink } from './events.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { isKnownCurrency } from '../../platform/money.js';
+import { fetchPage, type PageRequest } from '../../v1/index.js';
 import { transferIdFrom, type Ledger, type TransferResultCode } from '../ledger/index.js';
 import { paymentFee, type Pricing } from './fees.js';
 
@@ -835,6 +836,90 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const [account] = await ledger.lookupAccounts([await merchantAccount(ctx, currency)]);
       assert(account !== undefined, 'the merchant account exists');
       return account.creditsPostedMinor - account.debitsPostedMinor;
+    },
+
+    async updateIntent(
+      ctx: MerchantContext,
+      intentId: string,
+      input: {
+        amountMinor?: bigint;
+        description?: string | null;
+        metadata?: Record<string, string>;
+        customerId?: string | null;
+      },
+    ): Promise<PaymentIntent> {
+      return db.transaction(async (tx) => {
+        const intent = await findIntent(tx, ctx, intentId);
+        const amountChangeable = ['requires_payment_method', 'requires_confirmation'].includes(intent.status);
+        if (input.amountMinor !== undefined && !amountChangeable) throw unexpectedState(intent, 'update the amount of');
+        if (input.amountMinor !== undefined && input.amountMinor <= 0n) {
+          throw new AppError('invalid_request', { message: 'amount must be positive', param: 'amount' });
+        }
+        await tx.query(
+          `update payments_intents set
+             amount = coalesce($4::bigint, amount),
+             description = case when $5::boolean then $6 else description end,
+             metadata = coalesce($7::text::jsonb, metadata),
+             customer_id = case when $8::boolean then $9 else customer_id end,
+             updated_at = now()
+           where id = $1 and account_id = $2 and livemode = $3`,
+          [
+            intentId,
+            ctx.accountId,
+            ctx.livemode,
+            input.amountMinor ?? null,
+            input.description !== undefined,
+            input.description ?? null,
+            input.metadata === undefined ? null : JSON.stringify(input.metadata),
+            input.customerId !== undefined,
+            input.customerId ?? null,
+          ],
+        );
+        await recordEvent(tx, ctx, 'payment_intent.updated', intentId);
+        return findIntent(tx, ctx, intentId);
+      });
+    },
+
+    async retrieveRefund(ctx: MerchantContext, id: string): Promise<Refund> {
+      const rows = await db.query<Row>(
+        'select * from payments_refunds where id = $1 and account_id = $2 and livemode = $3',
+        [id, ctx.accountId, ctx.livemode],
+      );
+      if (rows[0] === undefined) throw new AppError('not_found', { message: `No such refund: '${id}'`, param: 'id' });
+      return refundFromRow(rows[0]);
+    },
+
+    /** A page of a payments table, newest first, with optional equality filters (column → value). */
+    async list<T>(
+      ctx: MerchantContext,
+      table: 'intents' | 'charges' | 'refunds' | 'balance_transactions',
+      page: PageRequest,
+      filters: Partial<Record<'customer_id' | 'payment_intent_id' | 'charge_id' | 'type' | 'source_id', string>>,
+    ): Promise<{ data: T[]; hasMore: boolean }> {
+      const mappers = {
+        intents: intentFromRow,
+        charges: chargeFromRow,
+        refunds: refundFromRow,
+        balance_transactions: balanceTransactionFromRow,
+      } as const;
+      const objectNames = {
+        intents: 'payment_intent',
+        charges: 'charge',
+        refunds: 'refund',
+        balance_transactions: 'balance_transaction',
+      } as const;
+      const result = await fetchPage<Row>(db, {
+        table: `payments_${table}`,
+        columns: '*',
+        accountId: ctx.accountId,
+        livemode: ctx.livemode,
+        page,
+        where: Object.entries(filters)
+          .filter(([, value]) => value !== undefined)
+          .map(([column, value]) => ({ sql: `${column} = ?`, params: [value] })),
+        objectName: objectNames[table],
+      });
+      return { data: result.rows.map((row) => mappers[table](row) as T), hasMore: result.hasMore };
     },
 
     async refundsOf(ctx: MerchantContext, chargeId: string): Promise<Refund[]> {

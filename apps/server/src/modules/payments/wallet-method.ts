@@ -136,7 +136,11 @@ export function createWalletMethod(deps: {
       authorization,
       succeeded
         ? { succeeded: true }
-        : { succeeded: false, failureCode: String(result.lastPaymentError?.code ?? 'payment_failed') },
+        : {
+            succeeded: false,
+            failureCode:
+              typeof result.lastPaymentError?.code === 'string' ? result.lastPaymentError.code : 'payment_failed',
+          },
     );
     return result;
   }

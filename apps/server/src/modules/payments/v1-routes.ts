@@ -1,0 +1,639 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../../platform/errors.js';
+import {
+  V1Boolean,
+  V1CreatedFilter,
+  V1Expand,
+  V1Id,
+  V1Integer,
+  V1ListParams,
+  V1Metadata,
+  V1String,
+  V1Unsettable,
+  listResponse,
+  pageRequestFrom,
+  registerV1ErrorCodes,
+  toUpdate,
+  unixSeconds,
+  v1Auth,
+  v1Scope,
+} from '../../v1/index.js';
+import type { BalanceTransaction, Charge, PaymentIntent, PaymentService, Refund } from './service.js';
+import type { WalletMethod } from './wallet-method.js';
+
+/**
+ * /v1 payment_intents, charges, refunds, balance and balance_transactions, shaped as Stripe's
+ * objects (fields we do not support yet are present as null: docs/stripe-compatibility.md).
+ * Currencies are lower-case on the wire, as Stripe's are.
+ */
+
+registerV1ErrorCodes({
+  payment_intent_unexpected_state: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state' },
+  charge_not_refundable: { type: 'invalid_request_error', code: 'charge_not_refundable' },
+  charge_already_refunded: { type: 'invalid_request_error', code: 'charge_already_refunded' },
+  amount_too_large: { type: 'invalid_request_error', code: 'amount_too_large' },
+  wallet_frozen: { type: 'card_error', code: 'card_declined' },
+  limit_exceeded: { type: 'card_error', code: 'card_declined' },
+  payment_code_invalid: { type: 'invalid_request_error', code: 'payment_code_invalid' },
+  payment_code_expired: { type: 'invalid_request_error', code: 'payment_code_expired' },
+  payment_code_used: { type: 'invalid_request_error', code: 'payment_code_used', status: 400 },
+  offline_limit_exceeded: { type: 'card_error', code: 'card_declined' },
+});
+
+const wire = (currency: string) => currency.toLowerCase();
+
+export function intentDto(intent: PaymentIntent, options: { includeClientSecret: boolean }) {
+  return {
+    id: intent.id,
+    object: 'payment_intent' as const,
+    amount: Number(intent.amountMinor),
+    amount_capturable: Number(intent.amountCapturableMinor),
+    amount_details: null,
+    amount_received: Number(intent.amountReceivedMinor),
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: intent.canceledAt === null ? null : unixSeconds(intent.canceledAt),
+    cancellation_reason: intent.cancellationReason,
+    capture_method: intent.captureMethod,
+    client_secret: options.includeClientSecret ? intent.clientSecret : null,
+    confirmation_method: 'automatic',
+    created: unixSeconds(intent.createdAt),
+    currency: wire(intent.currency),
+    customer: intent.customerId,
+    customer_account: null,
+    description: intent.description,
+    excluded_payment_method_types: null,
+    last_payment_error: intent.lastPaymentError,
+    latest_charge: intent.latestChargeId,
+    livemode: intent.livemode,
+    managed_payments: null,
+    metadata: intent.metadata,
+    next_action: intent.nextAction,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_configuration_details: null,
+    payment_method_options: {},
+    payment_method_types: ['wallet'],
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: intent.status,
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+export function chargeDto(charge: Charge, refunds: Refund[]) {
+  return {
+    id: charge.id,
+    object: 'charge' as const,
+    amount: Number(charge.amountMinor),
+    amount_captured: Number(charge.amountCapturedMinor),
+    amount_refunded: Number(charge.amountRefundedMinor),
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: charge.balanceTransactionId,
+    billing_details: { address: null, email: null, name: null, phone: null },
+    calculated_statement_descriptor: null,
+    captured: charge.captured,
+    created: unixSeconds(charge.createdAt),
+    currency: wire(charge.currency),
+    customer: null,
+    description: null,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: charge.failureCode,
+    failure_message: charge.failureMessage,
+    fraud_details: {},
+    livemode: charge.livemode,
+    metadata: {},
+    on_behalf_of: null,
+    outcome: null,
+    paid: charge.status === 'succeeded',
+    payment_intent: charge.paymentIntentId,
+    payment_method: null,
+    payment_method_details: charge.paymentMethodDetails,
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: charge.captured && charge.amountRefundedMinor === charge.amountCapturedMinor,
+    refunds: listResponse({
+      data: refunds.map(refundDto),
+      hasMore: false,
+      url: `/v1/charges/${charge.id}/refunds`,
+    }),
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: charge.status,
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+export function refundDto(refund: Refund) {
+  return {
+    id: refund.id,
+    object: 'refund' as const,
+    amount: Number(refund.amountMinor),
+    balance_transaction: refund.balanceTransactionId,
+    charge: refund.chargeId,
+    created: unixSeconds(refund.createdAt),
+    currency: wire(refund.currency),
+    customer: null,
+    customer_account: null,
+    destination_details: null,
+    metadata: refund.metadata,
+    payment_intent: refund.paymentIntentId,
+    payment_method: null,
+    reason: refund.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: refund.status,
+    transfer_reversal: null,
+  };
+}
+
+export function balanceTransactionDto(entry: BalanceTransaction) {
+  return {
+    id: entry.id,
+    object: 'balance_transaction' as const,
+    amount: Number(entry.amountMinor),
+    available_on: unixSeconds(entry.availableOn),
+    balance_type: 'payments',
+    created: unixSeconds(entry.createdAt),
+    currency: wire(entry.currency),
+    description: null,
+    exchange_rate: null,
+    fee: Number(entry.feeMinor),
+    fee_details:
+      entry.feeMinor === 0n
+        ? []
+        : [
+            {
+              amount: Number(entry.feeMinor),
+              application: null,
+              currency: wire(entry.currency),
+              description: 'Yunpay processing fees',
+              type: 'stripe_fee',
+            },
+          ],
+    net: Number(entry.netMinor),
+    reporting_category: entry.type === 'charge' ? 'charge' : 'refund',
+    source: entry.sourceId,
+    status: entry.status,
+    type: entry.type,
+  };
+}
+
+const Currency = V1String({ pattern: '^[A-Za-z]{3}$' });
+const Amount = V1Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+const IdParams = Type.Object({ id: V1Id() });
+const ExpandQuery = Type.Object({ expand: Type.Optional(V1Expand) }, { additionalProperties: false });
+
+const PaymentMethodData = Type.Object(
+  {
+    type: Type.Literal('wallet'),
+    wallet: Type.Optional(Type.Object({ code: V1String({ pattern: '^[0-9]{18}$' }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
+export interface PaymentRoutesOptions {
+  payments: PaymentService;
+  walletMethod: WalletMethod;
+}
+
+/** Registered inside the /v1 plugin. */
+export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = async (app, options) => {
+  const { payments, walletMethod } = options;
+  const intents = { resource: 'payment_intents', object: 'payment_intent' };
+
+  async function confirmWith(
+    scope: { accountId: string; livemode: boolean },
+    intentId: string,
+    data: { type: 'wallet'; wallet?: { code: string } } | undefined,
+  ): Promise<PaymentIntent> {
+    const code = data?.wallet?.code;
+    if (code === undefined) {
+      throw new AppError('parameter_missing', {
+        message:
+          'Confirm with payment_method_data[type]=wallet and payment_method_data[wallet][code]=<the customer\u2019s code>. Merchant-presented QR codes are not available yet.',
+        param: 'payment_method_data[wallet][code]',
+      });
+    }
+    return walletMethod.confirmWithCode(scope, intentId, code);
+  }
+
+  app.post(
+    '/payment_intents',
+    {
+      config: { v1: intents },
+      schema: {
+        body: Type.Object(
+          {
+            amount: Amount,
+            currency: Currency,
+            capture_method: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
+            customer: Type.Optional(V1Id()),
+            description: Type.Optional(V1String({ maxLength: 1000 })),
+            metadata: Type.Optional(V1Metadata),
+            confirm: Type.Optional(V1Boolean()),
+            payment_method_types: Type.Optional(Type.Array(Type.Literal('wallet'), { maxItems: 1 })),
+            payment_method_data: Type.Optional(PaymentMethodData),
+            expand: Type.Optional(V1Expand),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const scope = v1Scope(request);
+      const body = request.body;
+      let intent = await payments.createIntent(scope, {
+        amountMinor: BigInt(body.amount),
+        currency: body.currency.toUpperCase(),
+        captureMethod: body.capture_method ?? 'automatic',
+        customerId: body.customer ?? null,
+        description: body.description ?? null,
+        metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
+      });
+      if (body.confirm === true) intent = await confirmWith(scope, intent.id, body.payment_method_data);
+      return intentDto(intent, { includeClientSecret: true });
+    },
+  );
+
+  app.get(
+    '/payment_intents/:id',
+    {
+      config: { v1: { ...intents, publishable: true } },
+      schema: {
+        params: IdParams,
+        querystring: Type.Object(
+          { expand: Type.Optional(V1Expand), client_secret: Type.Optional(V1String()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const auth = v1Auth(request);
+      const intent = await payments.retrieveIntent(v1Scope(request), request.params.id);
+      if (auth.keyKind === 'publishable' && request.query.client_secret !== intent.clientSecret) {
+        // With a publishable key, only the client secret opens an intent (Stripe answers the same).
+        throw new AppError('resource_missing', {
+          message: `No such payment_intent: '${request.params.id}'`,
+          param: 'intent',
+        });
+      }
+      return intentDto(intent, { includeClientSecret: true });
+    },
+  );
+
+  app.post(
+    '/payment_intents/:id',
+    {
+      config: { v1: intents },
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          {
+            amount: Type.Optional(Amount),
+            description: Type.Optional(V1Unsettable(V1String({ maxLength: 1000 }))),
+            metadata: Type.Optional(V1Metadata),
+            customer: Type.Optional(V1Unsettable(V1Id())),
+            expand: Type.Optional(V1Expand),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const scope = v1Scope(request);
+      const current = await payments.retrieveIntent(scope, request.params.id);
+      const description = toUpdate(request.body.description);
+      const customer = toUpdate(request.body.customer);
+      const metadataUpdate = request.body.metadata;
+      let metadata: Record<string, string> | undefined;
+      if (metadataUpdate === '' || metadataUpdate === null) metadata = {};
+      else if (metadataUpdate !== undefined) {
+        metadata = { ...current.metadata };
+        for (const [key, value] of Object.entries(metadataUpdate)) {
+          if (value === '') delete metadata[key];
+          else metadata[key] = value;
+        }
+      }
+      const intent = await payments.updateIntent(scope, request.params.id, {
+        ...(request.body.amount === undefined ? {} : { amountMinor: BigInt(request.body.amount) }),
+        ...(description === undefined ? {} : { description }),
+        ...(customer === undefined ? {} : { customerId: customer }),
+        ...(metadata === undefined ? {} : { metadata }),
+      });
+      return intentDto(intent, { includeClientSecret: true });
+    },
+  );
+
+  app.post(
+    '/payment_intents/:id/confirm',
+    {
+      config: { v1: { ...intents, publishable: true } },
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          {
+            payment_method_data: Type.Optional(PaymentMethodData),
+            client_secret: Type.Optional(V1String()),
+            expand: Type.Optional(V1Expand),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const auth = v1Auth(request);
+      const scope = v1Scope(request);
+      const intent = await payments.retrieveIntent(scope, request.params.id);
+      if (auth.keyKind === 'publishable' && request.body.client_secret !== intent.clientSecret) {
+        throw new AppError('resource_missing', {
+          message: `No such payment_intent: '${request.params.id}'`,
+          param: 'intent',
+        });
+      }
+      const confirmed = await confirmWith(scope, intent.id, request.body.payment_method_data);
+      return intentDto(confirmed, { includeClientSecret: true });
+    },
+  );
+
+  app.post(
+    '/payment_intents/:id/capture',
+    {
+      config: { v1: intents },
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          { amount_to_capture: Type.Optional(Amount), expand: Type.Optional(V1Expand) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const amount = request.body.amount_to_capture;
+      const intent = await payments.capture(
+        v1Scope(request),
+        request.params.id,
+        amount === undefined ? undefined : BigInt(amount),
+      );
+      return intentDto(intent, { includeClientSecret: true });
+    },
+  );
+
+  app.post(
+    '/payment_intents/:id/cancel',
+    {
+      config: { v1: intents },
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          {
+            cancellation_reason: Type.Optional(
+              Type.Union([
+                Type.Literal('duplicate'),
+                Type.Literal('fraudulent'),
+                Type.Literal('requested_by_customer'),
+                Type.Literal('abandoned'),
+              ]),
+            ),
+            expand: Type.Optional(V1Expand),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const intent = await payments.cancel(
+        v1Scope(request),
+        request.params.id,
+        request.body.cancellation_reason ?? null,
+      );
+      return intentDto(intent, { includeClientSecret: true });
+    },
+  );
+
+  app.get(
+    '/payment_intents',
+    {
+      config: { v1: { ...intents, list: true } },
+      schema: {
+        querystring: Type.Object(
+          { ...V1ListParams, created: Type.Optional(V1CreatedFilter), customer: Type.Optional(V1Id()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const page = await payments.list<PaymentIntent>(v1Scope(request), 'intents', pageRequestFrom(request.query), {
+        ...(request.query.customer === undefined ? {} : { customer_id: request.query.customer }),
+      });
+      return listResponse({
+        data: page.data.map((intent) => intentDto(intent, { includeClientSecret: true })),
+        hasMore: page.hasMore,
+        url: '/v1/payment_intents',
+      });
+    },
+  );
+
+  const charges = { resource: 'charges', object: 'charge' };
+  app.get(
+    '/charges/:id',
+    { config: { v1: charges }, schema: { params: IdParams, querystring: ExpandQuery } },
+    async (request) => {
+      const scope = v1Scope(request);
+      const charge = await payments.retrieveCharge(scope, request.params.id);
+      return chargeDto(charge, await payments.refundsOf(scope, charge.id));
+    },
+  );
+
+  app.get(
+    '/charges',
+    {
+      config: { v1: { ...charges, list: true } },
+      schema: {
+        querystring: Type.Object(
+          { ...V1ListParams, created: Type.Optional(V1CreatedFilter), payment_intent: Type.Optional(V1Id()) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const scope = v1Scope(request);
+      const page = await payments.list<Charge>(scope, 'charges', pageRequestFrom(request.query), {
+        ...(request.query.payment_intent === undefined ? {} : { payment_intent_id: request.query.payment_intent }),
+      });
+      const data = await Promise.all(
+        page.data.map(async (charge) => chargeDto(charge, await payments.refundsOf(scope, charge.id))),
+      );
+      return listResponse({ data, hasMore: page.hasMore, url: '/v1/charges' });
+    },
+  );
+
+  const refunds = { resource: 'refunds', object: 'refund' };
+  app.post(
+    '/refunds',
+    {
+      config: { v1: refunds },
+      schema: {
+        body: Type.Object(
+          {
+            charge: Type.Optional(V1Id()),
+            payment_intent: Type.Optional(V1Id()),
+            amount: Type.Optional(Amount),
+            reason: Type.Optional(
+              Type.Union([
+                Type.Literal('duplicate'),
+                Type.Literal('fraudulent'),
+                Type.Literal('requested_by_customer'),
+              ]),
+            ),
+            metadata: Type.Optional(V1Metadata),
+            expand: Type.Optional(V1Expand),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const scope = v1Scope(request);
+      const body = request.body;
+      let chargeId = body.charge;
+      if (chargeId === undefined) {
+        if (body.payment_intent === undefined) {
+          throw new AppError('parameter_missing', {
+            message: 'Provide a charge or a payment_intent to refund.',
+            param: 'charge',
+          });
+        }
+        const intent = await payments.retrieveIntent(scope, body.payment_intent);
+        if (intent.latestChargeId === null) {
+          throw new AppError('charge_not_refundable', {
+            param: 'payment_intent',
+            message: 'This PaymentIntent has no charge.',
+          });
+        }
+        chargeId = intent.latestChargeId;
+      }
+      const refund = await walletMethod.refund(scope, {
+        chargeId,
+        ...(body.amount === undefined ? {} : { amountMinor: BigInt(body.amount) }),
+        reason: body.reason ?? null,
+        metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
+      });
+      return refundDto(refund);
+    },
+  );
+
+  app.get(
+    '/refunds/:id',
+    { config: { v1: refunds }, schema: { params: IdParams, querystring: ExpandQuery } },
+    async (request) => refundDto(await payments.retrieveRefund(v1Scope(request), request.params.id)),
+  );
+
+  app.get(
+    '/refunds',
+    {
+      config: { v1: { ...refunds, list: true } },
+      schema: {
+        querystring: Type.Object(
+          {
+            ...V1ListParams,
+            created: Type.Optional(V1CreatedFilter),
+            charge: Type.Optional(V1Id()),
+            payment_intent: Type.Optional(V1Id()),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const page = await payments.list<Refund>(v1Scope(request), 'refunds', pageRequestFrom(request.query), {
+        ...(request.query.charge === undefined ? {} : { charge_id: request.query.charge }),
+        ...(request.query.payment_intent === undefined ? {} : { payment_intent_id: request.query.payment_intent }),
+      });
+      return listResponse({ data: page.data.map(refundDto), hasMore: page.hasMore, url: '/v1/refunds' });
+    },
+  );
+
+  app.get(
+    '/balance',
+    { config: { v1: { resource: 'balance', object: 'balance' } }, schema: { querystring: ExpandQuery } },
+    async (request) => {
+      const scope = v1Scope(request);
+      const rows = await payments.balance(scope);
+      return {
+        object: 'balance' as const,
+        available: rows.map((row) => ({
+          amount: Number(row.availableMinor),
+          currency: wire(row.currency),
+          source_types: { wallet: Number(row.availableMinor) },
+        })),
+        connect_reserved: null,
+        livemode: scope.livemode,
+        pending: rows.map((row) => ({
+          amount: Number(row.pendingMinor),
+          currency: wire(row.currency),
+          source_types: { wallet: Number(row.pendingMinor) },
+        })),
+      };
+    },
+  );
+
+  const balanceTransactions = { resource: 'balance_transactions', object: 'balance_transaction' };
+  app.get(
+    '/balance_transactions/:id',
+    { config: { v1: balanceTransactions }, schema: { params: IdParams, querystring: ExpandQuery } },
+    async (request) => balanceTransactionDto(await payments.balanceTransaction(v1Scope(request), request.params.id)),
+  );
+
+  app.get(
+    '/balance_transactions',
+    {
+      config: { v1: { ...balanceTransactions, list: true } },
+      schema: {
+        querystring: Type.Object(
+          {
+            ...V1ListParams,
+            created: Type.Optional(V1CreatedFilter),
+            type: Type.Optional(Type.Union([Type.Literal('charge'), Type.Literal('refund')])),
+            source: Type.Optional(V1Id()),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const page = await payments.list<BalanceTransaction>(
+        v1Scope(request),
+        'balance_transactions',
+        pageRequestFrom(request.query),
+        {
+          ...(request.query.type === undefined ? {} : { type: request.query.type }),
+          ...(request.query.source === undefined ? {} : { source_id: request.query.source }),
+        },
+      );
+      return listResponse({
+        data: page.data.map(balanceTransactionDto),
+        hasMore: page.hasMore,
+        url: '/v1/balance_transactions',
+      });
+    },
+  );
+};

@@ -1,0 +1,105 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { assert } from '../../platform/errors.js';
+import type { PaymentApproval, WalletMethod } from './wallet-method.js';
+
+const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+
+const ApprovalSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('payment_approval'),
+    amount: Type.Integer(),
+    currency: Type.String(),
+    merchant: Type.Object({ name: Type.String() }),
+    payment_intent: Type.String(),
+    status: Type.Union([
+      Type.Literal('pending'),
+      Type.Literal('approved'),
+      Type.Literal('expired'),
+      Type.Literal('canceled'),
+    ]),
+    expires_at: Type.Integer(),
+    created: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+function approvalDto(approval: PaymentApproval) {
+  return {
+    id: approval.id,
+    object: 'payment_approval' as const,
+    amount: Number(approval.amountMinor),
+    currency: approval.currency,
+    merchant: { name: approval.merchantName },
+    payment_intent: approval.paymentIntentId,
+    status: approval.status,
+    expires_at: Math.floor(approval.expiresAt.getTime() / 1000),
+    created: Math.floor(approval.createdAt.getTime() / 1000),
+  };
+}
+
+export interface PaymentApprovalRoutesOptions {
+  method: WalletMethod;
+  authenticate: (request: FastifyRequest) => Promise<{ userId: string }>;
+}
+
+/**
+ * /wallet/v1/payment_approvals: a scanned payment above the no-PIN threshold waits here until the
+ * payer approves it with the PIN (or 60 s pass and it is canceled).
+ */
+export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRoutesOptions> = async (app, options) => {
+  const userIds = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', async (request) => {
+    userIds.set(request, (await options.authenticate(request)).userId);
+  });
+  const userOf = (request: FastifyRequest): string => {
+    const userId = userIds.get(request);
+    assert(userId !== undefined, 'approval route ran without authentication');
+    return userId;
+  };
+
+  app.get(
+    '/payment_approvals',
+    {
+      schema: {
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            object: Type.Literal('list'),
+            data: Type.Array(ApprovalSchema),
+            has_more: Type.Boolean(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({
+      object: 'list' as const,
+      data: (await options.method.pendingApprovals(userOf(request))).map(approvalDto),
+      has_more: false,
+    }),
+  );
+
+  app.post(
+    '/payment_approvals/:id',
+    {
+      schema: {
+        params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        body: Type.Object({ pin: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            approval: ApprovalSchema,
+            payment_intent: Type.Object({ id: Type.String(), status: Type.String() }),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { approval, intent } = await options.method.approve(userOf(request), request.params.id, request.body.pin);
+      return { approval: approvalDto(approval), payment_intent: { id: intent.id, status: intent.status } };
+    },
+  );
+};

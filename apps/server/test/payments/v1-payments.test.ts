@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifyLedger } from '../../src/modules/ledger/index.js';
+import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { api, available, signUp, topUp, type TestUser } from '../support/wallet.js';
+
+let platform: TestPlatform;
+let url: string;
+let secretKey: string;
+let otherSecretKey: string;
+
+/** A form-encoded /v1 call with a secret key, as Stripe's SDKs make them. */
+async function v1(
+  key: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  form: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
+  const body = new URLSearchParams(form).toString();
+  const response = await fetch(`${url}/v1${path}${method === 'GET' && body !== '' ? `?${body}` : ''}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      ...headers,
+    },
+    ...(method === 'POST' ? { body } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as any, headers: response.headers };
+}
+
+async function createMerchant(name: string): Promise<string> {
+  const created = await api(url, 'POST', '/admin/v1/merchants', {
+    token: platform.adminToken,
+    body: { name, country: 'CN', default_currency: 'cny', mcc: '5812', city: 'Shanghai' },
+  });
+  expect(created.status).toBe(201);
+  return created.body.secret_key as string;
+}
+
+async function code(user: TestUser): Promise<string> {
+  const issued = await api(url, 'POST', '/wallet/v1/payment_codes', { token: user.accessToken });
+  expect(issued.status).toBe(201);
+  return issued.body.code as string;
+}
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  url = platform.baseUrl;
+  secretKey = await createMerchant('Corner Cafe');
+  otherSecretKey = await createMerchant('Other Shop');
+});
+
+afterAll(async () => {
+  const report = await verifyLedger(platform.db);
+  expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+  await platform.close();
+});
+
+describe('/v1 payment intents paid with a wallet code', () => {
+  test('create, confirm with a code, balance transaction 10000 / 60 / 9940, refund in parts', async () => {
+    const payer = await signUp(url, 'Payer');
+    await topUp(url, payer, 100_000);
+    const created = await v1(secretKey, 'POST', '/payment_intents', {
+      amount: '10000',
+      currency: 'cny',
+      'metadata[order]': 'A-1',
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({
+      object: 'payment_intent',
+      status: 'requires_payment_method',
+      amount: 10_000,
+      currency: 'cny',
+      livemode: false,
+    });
+    expect(created.body.id).toMatch(/^pi_[0-9A-Za-z]{22}$/);
+    const confirmed = await v1(secretKey, 'POST', `/payment_intents/${created.body.id}/confirm`, {
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': await code(payer),
+    });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body.status).toBe('succeeded');
+    const charge = await v1(secretKey, 'GET', `/charges/${confirmed.body.latest_charge}`);
+    expect(charge.body).toMatchObject({
+      object: 'charge',
+      amount: 10_000,
+      captured: true,
+      paid: true,
+      status: 'succeeded',
+    });
+    const bt = await v1(secretKey, 'GET', `/balance_transactions/${charge.body.balance_transaction}`);
+    expect(bt.body).toMatchObject({ amount: 10_000, fee: 60, net: 9_940, type: 'charge', currency: 'cny' });
+    const balance = await v1(secretKey, 'GET', '/balance');
+    expect(balance.body.pending).toEqual([{ amount: 9_940, currency: 'cny', source_types: { wallet: 9_940 } }]);
+    // test mode: the wallet was not charged
+    expect(await available(url, payer)).toBe(100_000);
+    const first = await v1(secretKey, 'POST', '/refunds', { payment_intent: created.body.id, amount: '4000' });
+    const second = await v1(secretKey, 'POST', '/refunds', { charge: charge.body.id, amount: '4000' });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const third = await v1(secretKey, 'POST', '/refunds', { charge: charge.body.id, amount: '4000' });
+    expect(third.status).toBe(400);
+    expect(third.body.error).toMatchObject({ type: 'invalid_request_error', code: 'amount_too_large' });
+    const refunds = await v1(secretKey, 'GET', '/refunds', { charge: charge.body.id });
+    expect(refunds.body.data.map((refund: { amount: number }) => refund.amount)).toEqual([4_000, 4_000]);
+  });
+
+  test('manual capture of part of the amount', async () => {
+    const payer = await signUp(url);
+    await topUp(url, payer, 50_000);
+    const created = await v1(secretKey, 'POST', '/payment_intents', {
+      amount: '5000',
+      currency: 'cny',
+      capture_method: 'manual',
+      confirm: 'true',
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': await code(payer),
+    });
+    expect(created.body).toMatchObject({ status: 'requires_capture', amount_capturable: 5_000 });
+    const captured = await v1(secretKey, 'POST', `/payment_intents/${created.body.id}/capture`, {
+      amount_to_capture: '3000',
+    });
+    expect(captured.body).toMatchObject({ status: 'succeeded', amount_received: 3_000, amount_capturable: 0 });
+  });
+
+  test("another merchant's intent is resource_missing; a bad code is an invalid_request_error", async () => {
+    const created = await v1(secretKey, 'POST', '/payment_intents', { amount: '100', currency: 'cny' });
+    const theirs = await v1(otherSecretKey, 'GET', `/payment_intents/${created.body.id}`);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error).toMatchObject({ type: 'invalid_request_error', code: 'resource_missing' });
+    const bad = await v1(secretKey, 'POST', `/payment_intents/${created.body.id}/confirm`, {
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': '881111111111111111',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('payment_code_invalid');
+    const listed = await v1(secretKey, 'GET', '/payment_intents', { limit: '1' });
+    expect(listed.body).toMatchObject({ object: 'list', has_more: true, url: '/v1/payment_intents' });
+  });
+});
