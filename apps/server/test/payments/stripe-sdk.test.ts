@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verifyLedger } from '../../src/modules/ledger/index.js';
+import { createMerchant } from '../support/merchant.js';
+import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { api, signUp, topUp, type TestUser } from '../support/wallet.js';
+
+/**
+ * Stripe's official Node SDK, pointed at Yunpay by changing the host, drives the payments API:
+ * customers, a wallet-code payment, a partial manual capture, refunds, pagination, expand and an
+ * idempotent retry. Every object also carries the fields of Stripe's own example object.
+ */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const fixtures = JSON.parse(
+  readFileSync(path.resolve(repoRoot, '../shared/reference/stripe-fixtures3.json'), 'utf8'),
+) as {
+  resources: Record<string, Record<string, unknown>>;
+};
+
+let platform: TestPlatform;
+let stripe: Stripe;
+let payer: TestUser;
+
+beforeAll(async () => {
+  platform = await startPlatform();
+  const merchant = await createMerchant(platform.baseUrl, platform.adminToken);
+  const port = Number(new URL(platform.baseUrl).port);
+  stripe = new Stripe(merchant.secretKey, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+  payer = await signUp(platform.baseUrl, 'SDK Payer');
+  await topUp(platform.baseUrl, payer, 500_000);
+});
+
+afterAll(async () => {
+  const report = await verifyLedger(platform.db);
+  expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+  await platform.close();
+});
+
+async function paymentCode(): Promise<string> {
+  const issued = await api(platform.baseUrl, 'POST', '/wallet/v1/payment_codes', { token: payer.accessToken });
+  expect(issued.status).toBe(201);
+  return issued.body.code as string;
+}
+
+/** Wallet codes are our payment method type: Stripe's type definitions do not know it. */
+function walletData(code: string) {
+  return { type: 'wallet', wallet: { code } } as unknown as Stripe.PaymentIntentCreateParams.PaymentMethodData;
+}
+
+function expectFixtureFields(resource: string, object: object): void {
+  const fixture = fixtures.resources[resource];
+  expect(fixture, resource).toBeDefined();
+  const missing = Object.keys(fixture ?? {}).filter((key) => !Object.hasOwn(object, key));
+  expect(missing, `${resource} fields missing`).toEqual([]);
+}
+
+describe('the official stripe SDK against Yunpay', () => {
+  test('customer, wallet-code payment, partial capture, refunds, pagination, expand, idempotency', async () => {
+    const customer = await stripe.customers.create({ name: 'Ada', email: 'ada@example.com' });
+    expect(customer.id).toMatch(/^cus_/);
+
+    const paid = await stripe.paymentIntents.create({
+      amount: 10_000,
+      currency: 'cny',
+      customer: customer.id,
+      confirm: true,
+      payment_method_data: walletData(await paymentCode()),
+    });
+    expect(paid.status).toBe('succeeded');
+    expectFixtureFields('payment_intent', paid);
+
+    const withCharge = await stripe.paymentIntents.retrieve(paid.id, { expand: ['latest_charge', 'customer'] });
+    const charge = withCharge.latest_charge as Stripe.Charge;
+    expect(charge.object).toBe('charge');
+    expect((withCharge.customer as Stripe.Customer).email).toBe('ada@example.com');
+    expectFixtureFields('charge', charge);
+    const bt = await stripe.balanceTransactions.retrieve(charge.balance_transaction as string);
+    expect([bt.amount, bt.fee, bt.net]).toEqual([10_000, 60, 9_940]);
+    expectFixtureFields('balance_transaction', bt);
+    expectFixtureFields('balance', await stripe.balance.retrieve());
+
+    const manual = await stripe.paymentIntents.create({
+      amount: 8_000,
+      currency: 'cny',
+      capture_method: 'manual',
+      confirm: true,
+      payment_method_data: walletData(await paymentCode()),
+    });
+    expect(manual.status).toBe('requires_capture');
+    const captured = await stripe.paymentIntents.capture(manual.id, { amount_to_capture: 5_000 });
+    expect([captured.status, captured.amount_received]).toEqual(['succeeded', 5_000]);
+
+    const first = await stripe.refunds.create({ payment_intent: captured.id, amount: 2_000 });
+    const second = await stripe.refunds.create({ payment_intent: captured.id, amount: 2_000 });
+    expect([first.status, second.status]).toEqual(['succeeded', 'succeeded']);
+    expectFixtureFields('refund', first);
+    const tooMuch = await stripe.refunds
+      .create({ payment_intent: captured.id, amount: 2_000 })
+      .catch((error: unknown) => error);
+    expect(tooMuch).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((tooMuch as Stripe.errors.StripeInvalidRequestError).code).toBe('amount_too_large');
+
+    const pageOne = await stripe.paymentIntents.list({ limit: 1 });
+    expect(pageOne.has_more).toBe(true);
+    const pageTwo = await stripe.paymentIntents.list({ limit: 1, starting_after: pageOne.data[0]!.id });
+    expect(pageTwo.data[0]!.id).not.toBe(pageOne.data[0]!.id);
+    const all = await stripe.paymentIntents.list({ limit: 1 }).autoPagingToArray({ limit: 10 });
+    expect(all.map((intent) => intent.id).sort()).toEqual([paid.id, manual.id].sort());
+
+    const once = await stripe.customers.create({ name: 'Retry' }, { idempotencyKey: 'sdk-retry-1' });
+    const twice = await stripe.customers.create({ name: 'Retry' }, { idempotencyKey: 'sdk-retry-1' });
+    expect(twice.id).toBe(once.id);
+    expect(twice.lastResponse.headers['idempotent-replayed']).toBe('true');
+    const mismatch = await stripe.customers
+      .create({ name: 'Other' }, { idempotencyKey: 'sdk-retry-1' })
+      .catch((error: unknown) => error);
+    expect(mismatch).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+  });
+
+  test('a code that was never issued is refused, and the intent stays payable', async () => {
+    const intent = await stripe.paymentIntents.create({ amount: 100, currency: 'cny' });
+    const refused = await stripe.paymentIntents
+      .confirm(intent.id, { payment_method_data: walletData('880000000000000000') })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect((refused as Stripe.errors.StripeInvalidRequestError).code).toBe('payment_code_invalid');
+    expect((await stripe.paymentIntents.retrieve(intent.id)).status).toBe('requires_payment_method');
+    const paid = await stripe.paymentIntents.confirm(intent.id, {
+      payment_method_data: walletData(await paymentCode()),
+    });
+    expect(paid.status).toBe('succeeded');
+  });
+});
