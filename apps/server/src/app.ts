@@ -410,10 +410,20 @@ export function buildApp(dependencies: AppDependencies): App {
       resources: async (v1) => {
         await v1.register(customerRoutes, { customers: services.customers });
         await v1.register(eventRoutes, { events: services.merchantEvents });
-        await v1.register(paymentRoutes, { payments: services.payments, walletMethod: services.walletMethod });
+        await v1.register(paymentRoutes, {
+          payments: services.payments,
+          walletMethod: services.walletMethod,
+          merchantQr: services.merchantQr,
+        });
       },
     });
-    void app.register(paymentApprovalRoutes, { prefix: '/wallet/v1', method: services.walletMethod, authenticate });
+    void app.register(paymentApprovalRoutes, {
+      prefix: '/wallet/v1',
+      method: services.walletMethod,
+      merchantQr: services.merchantQr,
+      idempotency: services.idempotency,
+      authenticate,
+    });
     void app.register(notificationRoutes, {
       prefix: '/wallet/v1',
       notifications: services.notifications,

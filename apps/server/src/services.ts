@@ -11,9 +11,11 @@ import {
   balanceTransactionDto,
   chargeDto,
   createPaymentService,
+  createMerchantQr,
   createWalletMethod,
   intentDto,
   paymentEventSink,
+  type MerchantQr,
   type PaymentService,
   type WalletMethod,
 } from './modules/payments/index.js';
@@ -42,6 +44,7 @@ export interface Services {
   v1Expand: ExpandRegistry;
   payments: PaymentService;
   walletMethod: WalletMethod;
+  merchantQr: MerchantQr;
 }
 
 export interface ServiceOptions {
@@ -130,6 +133,11 @@ export function createServices(options: ServiceOptions): Services {
       merchantName: async (accountId) => (await merchants.getMerchant(accountId)).name,
     },
   });
+  const merchantQr = createMerchantQr({
+    payments,
+    walletMethod,
+    getMerchant: (accountId) => merchants.getMerchant(accountId),
+  });
   v1Expand.registerLoader('payment_intent', async (scope, id) =>
     intentDto(await payments.retrieveIntent(scope, id), { includeClientSecret: true }),
   );
@@ -149,6 +157,7 @@ export function createServices(options: ServiceOptions): Services {
   return {
     payments,
     walletMethod,
+    merchantQr,
     ledger,
     identity,
     notifications,

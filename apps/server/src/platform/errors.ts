@@ -49,6 +49,8 @@ export const errorCatalog = {
   wallet_frozen: { status: 403, message: 'This wallet is frozen: it can receive refunds but not pay.' },
   // payments (Stripe's codes)
   payment_intent_unexpected_state: { status: 400, message: 'The PaymentIntent is not in a state that allows this.' },
+  qr_expired: { status: 400, message: 'This QR code has expired: ask for a new one.' },
+  qr_already_paid: { status: 409, message: 'This QR code has already been paid.' },
   payment_approval_closed: { status: 409, message: 'This payment can no longer be approved.' },
   charge_not_refundable: { status: 400, message: 'This charge cannot be refunded.' },
   charge_already_refunded: { status: 400, message: 'This charge has already been refunded in full.' },

@@ -138,3 +138,91 @@ describe('/v1 payment intents paid with a wallet code', () => {
     expect(listed.body).toMatchObject({ object: 'list', has_more: true, url: '/v1/payment_intents' });
   });
 });
+
+describe('merchant-presented QR codes', () => {
+  test('a dynamic QR is shown, previewed and paid once, however many wallets try at the same moment', async () => {
+    const created = await v1(secretKey, 'POST', '/payment_intents', { amount: '2500', currency: 'cny' });
+    const shown = await v1(secretKey, 'POST', `/payment_intents/${created.body.id}/confirm`, {
+      'payment_method_data[type]': 'wallet',
+    });
+    expect(shown.body.status).toBe('requires_action');
+    const display = shown.body.next_action.wallet_display_qr_code;
+    expect(shown.body.next_action.type).toBe('wallet_display_qr_code');
+    expect(display.data).toMatch(/^000201010212/);
+    expect(display.data).toContain(created.body.id);
+    expect(display.image_data_url).toMatch(/^data:image\/png;base64,/);
+    expect(display.image_url_svg).toMatch(/^data:image\/svg\+xml;base64,/);
+
+    const payers = await Promise.all(Array.from({ length: 10 }, () => signUp(url)));
+    const preview = await api(url, 'POST', '/wallet/v1/qr/resolve', {
+      token: payers[0]!.accessToken,
+      body: { data: display.data },
+    });
+    expect(preview.body).toMatchObject({
+      dynamic: true,
+      amount: 2_500,
+      currency: 'CNY',
+      payment_intent: created.body.id,
+    });
+
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        api(url, 'POST', '/wallet/v1/qr/pay', {
+          token: payers[index % payers.length]!.accessToken,
+          idempotencyKey: `qr-${index}`,
+          body: { data: display.data, pin: '274916' },
+        }),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 200)).toHaveLength(1);
+    for (const attempt of attempts.filter((a) => a.status !== 200)) {
+      expect(['qr_already_paid', 'rate_limited']).toContain(attempt.body.error.code);
+    }
+    const paid = await v1(secretKey, 'GET', `/payment_intents/${created.body.id}`);
+    expect(paid.body.status).toBe('succeeded');
+    const charges = await v1(secretKey, 'GET', '/charges', { payment_intent: created.body.id });
+    expect(charges.body.data).toHaveLength(1);
+  });
+
+  test('malformed payloads and bad checksums are refused and charge nothing', async () => {
+    const payer = await signUp(url);
+    const garbage = await api(url, 'POST', '/wallet/v1/qr/pay', {
+      token: payer.accessToken,
+      idempotencyKey: 'qr-garbage',
+      body: { data: 'hello', amount: 100, pin: '274916' },
+    });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error.code).toBe('qr_invalid');
+    const counter = await v1(secretKey, 'GET', '/qr_codes/static');
+    const tampered = `${counter.body.data.slice(0, -1)}${counter.body.data.endsWith('0') ? '1' : '0'}`;
+    const badCrc = await api(url, 'POST', '/wallet/v1/qr/resolve', {
+      token: payer.accessToken,
+      body: { data: tampered },
+    });
+    expect(badCrc.body.error.code).toBe('qr_checksum_invalid');
+  });
+
+  test('the static counter QR takes the amount the payer types', async () => {
+    const payer = await signUp(url);
+    const counter = await v1(secretKey, 'GET', '/qr_codes/static');
+    expect(counter.body.data).toMatch(/^000201010211/);
+    const preview = await api(url, 'POST', '/wallet/v1/qr/resolve', {
+      token: payer.accessToken,
+      body: { data: counter.body.data },
+    });
+    expect(preview.body).toMatchObject({ dynamic: false, amount: null, merchant: { name: 'Corner Cafe' } });
+    const paid = await api(url, 'POST', '/wallet/v1/qr/pay', {
+      token: payer.accessToken,
+      idempotencyKey: 'counter-1',
+      body: { data: counter.body.data, amount: 1_234, pin: '274916' },
+    });
+    expect(paid.status).toBe(200);
+    expect(paid.body).toMatchObject({ status: 'succeeded', amount: 1_234 });
+    const again = await api(url, 'POST', '/wallet/v1/qr/pay', {
+      token: payer.accessToken,
+      idempotencyKey: 'counter-1',
+      body: { data: counter.body.data, amount: 1_234, pin: '274916' },
+    });
+    expect(again.body.payment_intent).toBe(paid.body.payment_intent);
+  });
+});

@@ -38,3 +38,4 @@ export {
   type PaymentRoutesOptions,
 } from './v1-routes.js';
 export { paymentEventSink } from './events.js';
+export { createMerchantQr, qrLimits, type MerchantQr, type QrPreview } from './qr.js';

@@ -402,6 +402,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     retrieveIntent: (ctx: MerchantContext, id: string) => findIntent(db, ctx, id),
 
+    /** An intent by id alone (for a payer who scanned its QR); null when there is none. */
+    async findIntentForPayer(id: string): Promise<PaymentIntent | null> {
+      const rows = await db.query<Row>('select * from payments_intents where id = $1', [id]);
+      return rows[0] === undefined ? null : intentFromRow(rows[0]);
+    },
+
     /** Puts a confirmable intent in requires_action (the customer must act first, e.g. approve in the app). */
     async requireAction(
       ctx: MerchantContext,

@@ -20,6 +20,7 @@ import {
   v1Scope,
 } from '../../v1/index.js';
 import type { BalanceTransaction, Charge, PaymentIntent, PaymentService, Refund } from './service.js';
+import type { MerchantQr } from './qr.js';
 import type { WalletMethod } from './wallet-method.js';
 
 /**
@@ -213,6 +214,7 @@ const PaymentMethodData = Type.Object(
 export interface PaymentRoutesOptions {
   payments: PaymentService;
   walletMethod: WalletMethod;
+  merchantQr: MerchantQr;
 }
 
 /** Registered inside the /v1 plugin. */
@@ -225,14 +227,16 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     intentId: string,
     data: { type: 'wallet'; wallet?: { code: string } } | undefined,
   ): Promise<PaymentIntent> {
-    const code = data?.wallet?.code;
-    if (code === undefined) {
+    if (data === undefined) {
       throw new AppError('parameter_missing', {
         message:
-          'Confirm with payment_method_data[type]=wallet and payment_method_data[wallet][code]=<the customer\u2019s code>. Merchant-presented QR codes are not available yet.',
-        param: 'payment_method_data[wallet][code]',
+          'Confirm with payment_method_data[type]=wallet (and payment_method_data[wallet][code] for a scanned code).',
+        param: 'payment_method_data',
       });
     }
+    const code = data.wallet?.code;
+    // Without a customer's code, the customer pays by scanning the merchant's QR for this intent.
+    if (code === undefined) return options.merchantQr.display(scope, intentId);
     return walletMethod.confirmWithCode(scope, intentId, code);
   }
 
@@ -449,6 +453,18 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         hasMore: page.hasMore,
         url: '/v1/payment_intents',
       });
+    },
+  );
+
+  app.get(
+    '/qr_codes/static',
+    {
+      config: { v1: { resource: 'payment_intents' } },
+      schema: { querystring: Type.Object({}, { additionalProperties: false }) },
+    },
+    async (request) => {
+      const code = await options.merchantQr.staticCode(v1Scope(request).accountId);
+      return { object: 'qr_code' as const, type: 'static', ...code };
     },
   );
 

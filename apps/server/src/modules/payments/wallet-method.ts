@@ -211,6 +211,13 @@ export function createWalletMethod(deps: {
       );
     },
 
+    /** Pays an intent for a payer who is present (scanned the merchant's QR and gave the PIN). */
+    async payAsPayer(ctx: MerchantContext, intentId: string, userId: string, pin: string): Promise<PaymentIntent> {
+      await ports.verifyPaymentPin(userId, pin);
+      const intent = await payments.retrieveIntent(ctx, intentId);
+      return pay(ctx, intent, { userId, deviceId: '', mode: 'online', redemptionId: `qr:${intent.id}` });
+    },
+
     /** The payer's pending approvals, newest first. */
     async pendingApprovals(userId: string): Promise<PaymentApproval[]> {
       const rows = await db.query<ApprovalRow>(

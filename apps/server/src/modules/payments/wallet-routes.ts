@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { assert } from '../../platform/errors.js';
+import { checkIdempotencyKey, requestHash, type IdempotencyStore } from '../../platform/idempotency.js';
+import type { MerchantQr } from './qr.js';
 import type { PaymentApproval, WalletMethod } from './wallet-method.js';
 
 const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
@@ -42,6 +44,8 @@ function approvalDto(approval: PaymentApproval) {
 
 export interface PaymentApprovalRoutesOptions {
   method: WalletMethod;
+  merchantQr: MerchantQr;
+  idempotency: IdempotencyStore;
   authenticate: (request: FastifyRequest) => Promise<{ userId: string }>;
 }
 
@@ -100,6 +104,89 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
     async (request) => {
       const { approval, intent } = await options.method.approve(userOf(request), request.params.id, request.body.pin);
       return { approval: approvalDto(approval), payment_intent: { id: intent.id, status: intent.status } };
+    },
+  );
+
+  const QrBody = Type.String({ minLength: 1, maxLength: 512 });
+  const PreviewSchema = Type.Object({
+    object: Type.Literal('qr_preview'),
+    dynamic: Type.Boolean(),
+    merchant: Type.Object({ id: Type.String(), name: Type.String() }),
+    amount: Type.Union([Type.Integer(), Type.Null()]),
+    currency: Type.String(),
+    payment_intent: Type.Union([Type.String(), Type.Null()]),
+  });
+
+  app.post(
+    '/qr/resolve',
+    {
+      schema: {
+        body: Type.Object({ data: QrBody }, { additionalProperties: false }),
+        response: { 200: PreviewSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      userOf(request);
+      const preview = await options.merchantQr.resolve(request.body.data);
+      return {
+        object: 'qr_preview' as const,
+        dynamic: preview.dynamic,
+        merchant: preview.merchant,
+        amount: preview.amountMinor === null ? null : Number(preview.amountMinor),
+        currency: preview.currency,
+        payment_intent: preview.paymentIntentId,
+      };
+    },
+  );
+
+  app.post(
+    '/qr/pay',
+    {
+      schema: {
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: Type.Object(
+          {
+            data: QrBody,
+            amount: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+            pin: Type.String({ pattern: '^[0-9]{6}$' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            payment_intent: Type.String(),
+            status: Type.String(),
+            amount: Type.Integer(),
+            currency: Type.String(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const userId = userOf(request);
+      const key = checkIdempotencyKey(request.headers['idempotency-key']);
+      const { pin, ...parameters } = request.body;
+      const outcome = await options.idempotency.run(
+        { scope: `wallet:${userId}:qr_pay`, key, requestHash: requestHash(parameters) },
+        async () => {
+          const intent = await options.merchantQr.pay(userId, {
+            data: request.body.data,
+            pin,
+            ...(request.body.amount === undefined ? {} : { amountMinor: BigInt(request.body.amount) }),
+          });
+          return {
+            status: 200,
+            body: {
+              payment_intent: intent.id,
+              status: intent.status,
+              amount: Number(intent.amountMinor),
+              currency: intent.currency,
+            },
+          };
+        },
+      );
+      return outcome.body as { payment_intent: string; status: string; amount: number; currency: string };
     },
   );
 };

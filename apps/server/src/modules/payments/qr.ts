@@ -1,0 +1,171 @@
+import { AppError } from '../../platform/errors.js';
+import { currencyInfo } from '../../platform/money.js';
+import { emvText, encodeMerchantQr, parseMerchantQr, qrImages } from '../codes/index.js';
+import type { Merchant } from '../merchants/index.js';
+import type { MerchantContext, PaymentIntent, PaymentService } from './service.js';
+import type { WalletMethod } from './wallet-method.js';
+
+/**
+ * Merchant-presented QR codes (EMVCo MPM): a dynamic code for one payment intent, shown by the
+ * POS as next_action.wallet_display_qr_code, and a static code for the counter (the payer types
+ * the amount). The wallet resolves a code to a preview, then pays it with the PIN.
+ */
+export const qrLimits = { dynamicTtlMs: 5 * 60_000 } as const;
+
+export interface QrPreview {
+  dynamic: boolean;
+  merchant: { id: string; name: string };
+  amountMinor: bigint | null;
+  currency: string;
+  paymentIntentId: string | null;
+}
+
+export function createMerchantQr(deps: {
+  payments: PaymentService;
+  walletMethod: WalletMethod;
+  getMerchant: (accountId: string) => Promise<Merchant>;
+  now?: () => Date;
+}) {
+  const { payments, walletMethod } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  function payload(merchant: Merchant, currency: string, intent: PaymentIntent | null): string {
+    const info = currencyInfo(currency);
+    if (info === undefined) throw new AppError('currency_unsupported', { param: 'currency' });
+    return encodeMerchantQr({
+      merchantAccountId: merchant.id,
+      merchantName: emvText(merchant.name, 25) ?? 'YUNPAY MERCHANT',
+      city: emvText(merchant.city ?? '', 15) ?? 'NA',
+      mcc: merchant.mcc,
+      currencyNumeric: info.numeric,
+      countryCode: merchant.country,
+      exponent: info.exponent,
+      dynamic: intent !== null,
+      ...(intent === null ? {} : { amountMinor: intent.amountMinor, paymentIntentId: intent.id }),
+    });
+  }
+
+  /** The dynamic QR of an intent: the intent waits in requires_action until a wallet pays it. */
+  async function display(ctx: MerchantContext, intentId: string): Promise<PaymentIntent> {
+    const intent = await payments.retrieveIntent(ctx, intentId);
+    const merchant = await deps.getMerchant(ctx.accountId);
+    const data = payload(merchant, intent.currency, intent);
+    const images = await qrImages(data);
+    const expiresAt = Math.floor((now().getTime() + qrLimits.dynamicTtlMs) / 1000);
+    return payments.requireAction(
+      ctx,
+      intentId,
+      {
+        type: 'wallet_display_qr_code',
+        wallet_display_qr_code: {
+          data,
+          image_data_url: images.image_data_url,
+          image_url_svg: images.image_url_svg,
+          expires_at: expiresAt,
+        },
+      },
+      'wallet',
+    );
+  }
+
+  /** The merchant's reusable counter code (no amount). */
+  async function staticCode(accountId: string) {
+    const merchant = await deps.getMerchant(accountId);
+    const data = payload(merchant, merchant.defaultCurrency.toUpperCase(), null);
+    return { data, ...(await qrImages(data)) };
+  }
+
+  /** A dynamic code's intent, checked against the payload; throws clear errors. */
+  async function payableIntent(scanned: ReturnType<typeof parseMerchantQr>): Promise<PaymentIntent> {
+    const intent = scanned.paymentIntentId === null ? null : await payments.findIntentForPayer(scanned.paymentIntentId);
+    if (intent === null || intent.accountId !== scanned.merchantAccountId) {
+      throw new AppError('qr_invalid', { message: 'This QR code does not name a payment.', param: 'data' });
+    }
+    if (intent.amountMinor !== scanned.amountMinor || intent.currency !== scanned.currency) {
+      throw new AppError('qr_invalid', { message: 'This QR code does not match its payment.', param: 'data' });
+    }
+    if (intent.status === 'succeeded' || intent.status === 'processing' || intent.status === 'requires_capture') {
+      throw new AppError('qr_already_paid', { param: 'data' });
+    }
+    const display = intent.nextAction?.wallet_display_qr_code as { expires_at?: number; data?: string } | undefined;
+    if (
+      intent.status !== 'requires_action' ||
+      display === undefined ||
+      (display.expires_at ?? 0) * 1000 <= now().getTime()
+    ) {
+      throw new AppError('qr_expired', { param: 'data' });
+    }
+    return intent;
+  }
+
+  return {
+    display,
+    staticCode,
+
+    async resolve(data: string): Promise<QrPreview> {
+      const scanned = parseMerchantQr(data);
+      const merchant = await deps.getMerchant(scanned.merchantAccountId).catch(() => null);
+      if (merchant === null) throw new AppError('qr_invalid', { message: 'Unknown merchant.', param: 'data' });
+      if (!scanned.dynamic) {
+        return {
+          dynamic: false,
+          merchant: { id: merchant.id, name: merchant.name },
+          amountMinor: null,
+          currency: scanned.currency,
+          paymentIntentId: null,
+        };
+      }
+      const intent = await payableIntent(scanned);
+      return {
+        dynamic: true,
+        merchant: { id: merchant.id, name: merchant.name },
+        amountMinor: intent.amountMinor,
+        currency: intent.currency,
+        paymentIntentId: intent.id,
+      };
+    },
+
+    /**
+     * Pays a scanned code: a dynamic one pays its intent (exactly once, however many wallets try);
+     * a static one creates a payment of the amount the payer typed, in the merchant's live mode when
+     * it is activated, else in test mode.
+     */
+    async pay(userId: string, input: { data: string; amountMinor?: bigint; pin: string }): Promise<PaymentIntent> {
+      const scanned = parseMerchantQr(input.data);
+      if (scanned.dynamic) {
+        if (input.amountMinor !== undefined) {
+          throw new AppError('invalid_request', { message: 'A dynamic code carries its own amount.', param: 'amount' });
+        }
+        const intent = await payableIntent(scanned);
+        try {
+          return await walletMethod.payAsPayer(
+            { accountId: intent.accountId, livemode: intent.livemode },
+            intent.id,
+            userId,
+            input.pin,
+          );
+        } catch (error) {
+          // Another wallet paid it first (the intent's transition lets exactly one through).
+          if (error instanceof AppError && error.code === 'payment_intent_unexpected_state') {
+            throw new AppError('qr_already_paid', { param: 'data' });
+          }
+          throw error;
+        }
+      }
+      if (input.amountMinor === undefined) {
+        throw new AppError('invalid_request', { message: 'Type the amount to pay.', param: 'amount' });
+      }
+      const merchant = await deps.getMerchant(scanned.merchantAccountId).catch(() => null);
+      if (merchant === null) throw new AppError('qr_invalid', { message: 'Unknown merchant.', param: 'data' });
+      const ctx = { accountId: merchant.id, livemode: merchant.activatedAt !== null };
+      const intent = await payments.createIntent(ctx, {
+        amountMinor: input.amountMinor,
+        currency: scanned.currency,
+        description: 'Counter QR payment',
+      });
+      return walletMethod.payAsPayer(ctx, intent.id, userId, input.pin);
+    },
+  };
+}
+
+export type MerchantQr = ReturnType<typeof createMerchantQr>;
