@@ -186,7 +186,7 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
           };
         },
       );
-      return outcome.body as { payment_intent: string; status: string; amount: number; currency: string };
+      return outcome.body;
     },
   );
 };
