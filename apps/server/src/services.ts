@@ -20,6 +20,7 @@ import {
   type WalletMethod,
 } from './modules/payments/index.js';
 import { createMerchants, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
+import { createWebhooks, type HostResolver, type Webhooks } from './modules/webhooks/index.js';
 import { ExpandRegistry } from './v1/index.js';
 import {
   createWalletService,
@@ -42,6 +43,7 @@ export interface Services {
   merchantEvents: MerchantEvents;
   /** What expand[] on /v1 can reach; each /v1 resource registers its loaders and fields. */
   v1Expand: ExpandRegistry;
+  webhooks: Webhooks;
   payments: PaymentService;
   walletMethod: WalletMethod;
   merchantQr: MerchantQr;
@@ -63,6 +65,11 @@ export interface ServiceOptions {
   merchantPricing?: MerchantsConfig;
   /** Tests move the merchants context's clock (rolled key expiry, key cache). */
   merchantsNow?: () => number;
+  /** YUNPAY_WEBHOOK_ALLOW_PRIVATE: webhook endpoints may be on loopback/private addresses (default false). */
+  webhookAllowPrivate?: boolean;
+  /** Tests resolve webhook hosts themselves and move the webhook worker's scheduling clock. */
+  webhookResolver?: HostResolver;
+  webhooksNow?: () => number;
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -115,10 +122,7 @@ export function createServices(options: ServiceOptions): Services {
   const payments = createPaymentService({
     db,
     ledger,
-    pricingOf: async (accountId) => {
-      const { pricing } = await merchants.getMerchant(accountId);
-      return { basisPoints: pricing.basisPoints, fixedMinorByCurrency: pricing.fixedMinor };
-    },
+    pricingOf: async (accountId) => (await merchants.getMerchant(accountId)).pricing,
     events: paymentEventSink(recordEvent),
   });
   const walletMethod = createWalletMethod({
@@ -168,5 +172,13 @@ export function createServices(options: ServiceOptions): Services {
     customers,
     merchantEvents,
     v1Expand,
+    webhooks: createWebhooks({
+      db,
+      events: merchantEvents,
+      allowPrivate: options.webhookAllowPrivate ?? false,
+      ...(options.webhookResolver === undefined ? {} : { resolver: options.webhookResolver }),
+      ...(options.webhooksNow === undefined ? {} : { now: options.webhooksNow }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    }),
   };
 }

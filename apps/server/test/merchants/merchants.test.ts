@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { merchantFeeMinor } from '../../src/modules/merchants/index.js';
+import { paymentFee } from '../../src/modules/payments/index.js';
 import { limits } from '../../src/platform/limits.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { api } from '../support/wallet.js';
@@ -85,12 +85,12 @@ describe('merchants and API keys', () => {
     });
     const loaded = await platform.services.merchants.getMerchant(merchant.id);
     expect(loaded.pricing).toEqual({ basisPoints: 250, fixedMinor: { CNY: 30n } });
-    expect(merchantFeeMinor(loaded.pricing, 10_000n, 'CNY')).toBe(280n);
-    expect(merchantFeeMinor({ basisPoints: 60, fixedMinor: {} }, 10_000n, 'CNY')).toBe(60n);
+    expect(paymentFee(10_000n, 'CNY', loaded.pricing)).toBe(280n);
+    expect(paymentFee(10_000n, 'CNY', { basisPoints: 60, fixedMinor: {} })).toBe(60n);
     // 0.6% of 75 = 0.45 → 0; of 84 = 0.504 → 1 (half up at 0.5)
-    expect(merchantFeeMinor({ basisPoints: 60, fixedMinor: {} }, 75n, 'CNY')).toBe(0n);
-    expect(merchantFeeMinor({ basisPoints: 60, fixedMinor: {} }, 84n, 'CNY')).toBe(1n);
-    expect(merchantFeeMinor({ basisPoints: 60, fixedMinor: { CNY: 500n } }, 100n, 'CNY')).toBe(100n);
+    expect(paymentFee(75n, 'CNY', { basisPoints: 60, fixedMinor: {} })).toBe(0n);
+    expect(paymentFee(84n, 'CNY', { basisPoints: 60, fixedMinor: {} })).toBe(1n);
+    expect(paymentFee(100n, 'CNY', { basisPoints: 60, fixedMinor: { CNY: 500n } })).toBe(100n);
   });
 
   it('authenticates with Bearer and with Basic (key as user name), refuses unknown and missing keys', async () => {

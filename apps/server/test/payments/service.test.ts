@@ -23,7 +23,7 @@ beforeAll(async () => {
   payments = createPaymentService({
     db: testDb.db,
     ledger,
-    pricingOf: async () => ({ basisPoints: 60, fixedMinorByCurrency: {} }),
+    pricingOf: async () => ({ basisPoints: 60, fixedMinor: {} }),
   });
   funding = uuid();
   await ledger.createAccounts([{ id: funding, currency: 'CNY', code: 100 }]);
@@ -60,11 +60,11 @@ async function balanceOf(accountId: string): Promise<bigint> {
 
 describe('fees', () => {
   test('0.6 % + 0.00 of 100.00 is 0.60, rounded half up, never above the amount', () => {
-    const pricing = { basisPoints: 60, fixedMinorByCurrency: {} };
+    const pricing = { basisPoints: 60, fixedMinor: {} };
     expect(paymentFee(10_000n, 'CNY', pricing)).toBe(60n);
     expect(paymentFee(125n, 'CNY', pricing)).toBe(1n); // 0.75 → 1
     expect(paymentFee(83n, 'CNY', pricing)).toBe(0n); // 0.498 → 0
-    expect(paymentFee(5n, 'CNY', { basisPoints: 60, fixedMinorByCurrency: { CNY: 30n } })).toBe(5n);
+    expect(paymentFee(5n, 'CNY', { basisPoints: 60, fixedMinor: { CNY: 30n } })).toBe(5n);
   });
 
   test('refunds in any number of parts give back exactly the share of the fee, and all of it at the end', () => {
@@ -74,7 +74,7 @@ describe('fees', () => {
         fc.integer({ min: 0, max: 10_000 }),
         fc.array(fc.bigInt({ min: 1n, max: 10n ** 12n }), { minLength: 1, maxLength: 8 }),
         (captured, bps, parts) => {
-          const fee = paymentFee(captured, 'CNY', { basisPoints: bps, fixedMinorByCurrency: {} });
+          const fee = paymentFee(captured, 'CNY', { basisPoints: bps, fixedMinor: {} });
           let refunded = 0n;
           let feeBack = 0n;
           for (const part of parts) {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   payments = createPaymentService({
     db: platform.db,
     ledger: platform.ledger,
-    pricingOf: async () => ({ basisPoints: 60, fixedMinorByCurrency: {} }),
+    pricingOf: async () => ({ basisPoints: 60, fixedMinor: {} }),
   });
   const { services } = platform;
   method = createWalletMethod({

@@ -5,7 +5,6 @@
 export { merchantMigrations } from './schema.js';
 export {
   createMerchants,
-  merchantFeeMinor,
   type ApiKeyInfo,
   type AuthenticatedKey,
   type CreateMerchantInput,

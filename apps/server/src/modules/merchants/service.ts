@@ -104,17 +104,6 @@ export interface Merchants {
   authenticateKey(rawKey: string): Promise<AuthenticatedKey>;
 }
 
-/**
- * The fee of one payment: basis points rounded half up to the minor unit, plus the fixed fee of the
- * currency, never more than the amount. Integer arithmetic only.
- */
-export function merchantFeeMinor(pricing: MerchantPricing, amountMinor: bigint, currency: string): bigint {
-  assert(amountMinor >= 0n, 'merchantFeeMinor amount must not be negative');
-  const proportional = (amountMinor * BigInt(pricing.basisPoints) + 5_000n) / 10_000n;
-  const fee = proportional + (pricing.fixedMinor[currency.toUpperCase()] ?? 0n);
-  return fee > amountMinor ? amountMinor : fee;
-}
-
 interface MerchantRow {
   id: string;
   name: string;

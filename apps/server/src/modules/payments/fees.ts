@@ -7,7 +7,7 @@ export interface Pricing {
   /** Percentage fee in basis points (60 = 0.60 %). */
   basisPoints: number;
   /** Fixed fee per payment in minor units of the payment's currency (absent: 0). */
-  fixedMinorByCurrency: Readonly<Record<string, bigint>>;
+  fixedMinor: Readonly<Record<string, bigint>>;
 }
 
 export function paymentFee(amountMinor: bigint, currency: string, pricing: Pricing): bigint {
@@ -16,7 +16,7 @@ export function paymentFee(amountMinor: bigint, currency: string, pricing: Prici
     throw new Error('assertion failed: basis points from 0 to 10,000');
   }
   const percentage = (amountMinor * BigInt(pricing.basisPoints) + 5_000n) / 10_000n;
-  const fee = percentage + (pricing.fixedMinorByCurrency[currency] ?? 0n);
+  const fee = percentage + (pricing.fixedMinor[currency] ?? 0n);
   return fee > amountMinor ? amountMinor : fee;
 }
 
