@@ -226,3 +226,36 @@ describe('merchant-presented QR codes', () => {
     expect(again.body.payment_intent).toBe(paid.body.payment_intent);
   });
 });
+
+describe('publishable keys and client secrets', () => {
+  test('a publishable key retrieves and confirms an intent only with its client secret', async () => {
+    const { createMerchant: create } = await import('../support/merchant.js');
+    const shop = await create(url, platform.adminToken);
+    const payer = await signUp(url);
+    const created = await v1(shop.secretKey, 'POST', '/payment_intents', { amount: '700', currency: 'cny' });
+    const secret = created.body.client_secret as string;
+    expect(secret).toMatch(new RegExp(`^${created.body.id}_secret_`));
+    const without = await v1(shop.publishableKey, 'GET', `/payment_intents/${created.body.id}`);
+    expect(without.status).toBe(404);
+    const wrong = await v1(shop.publishableKey, 'GET', `/payment_intents/${created.body.id}`, {
+      client_secret: `${secret}x`,
+    });
+    expect(wrong.status).toBe(404);
+    const retrieved = await v1(shop.publishableKey, 'GET', `/payment_intents/${created.body.id}`, {
+      client_secret: secret,
+    });
+    expect(retrieved.status).toBe(200);
+    expect(retrieved.body.status).toBe('requires_payment_method');
+    const confirmed = await v1(shop.publishableKey, 'POST', `/payment_intents/${created.body.id}/confirm`, {
+      client_secret: secret,
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': await code(payer),
+    });
+    expect(confirmed.body.status).toBe('succeeded');
+    // Everything else stays closed to publishable keys.
+    const listed = await v1(shop.publishableKey, 'GET', '/payment_intents');
+    expect(listed.status).toBe(403);
+    const refunded = await v1(shop.publishableKey, 'POST', '/refunds', { payment_intent: created.body.id });
+    expect(refunded.status).toBe(403);
+  });
+});
