@@ -259,3 +259,57 @@ describe('publishable keys and client secrets', () => {
     expect(refunded.status).toBe(403);
   });
 });
+
+describe('isolation', () => {
+  test("another merchant's objects, and test objects seen with a live key, are resource_missing on every endpoint", async () => {
+    const { createMerchant: create } = await import('../support/merchant.js');
+    const owner = await create(url, platform.adminToken);
+    const activated = await api(url, 'POST', `/admin/v1/merchants/${owner.id}/activate`, {
+      token: platform.adminToken,
+    });
+    expect(activated.status).toBe(200);
+    const liveKey = activated.body.secret_key as string;
+    expect(liveKey).toMatch(/^sk_live_/);
+    const stranger = await create(url, platform.adminToken);
+    const payer = await signUp(url);
+    const intent = await v1(owner.secretKey, 'POST', '/payment_intents', {
+      amount: '900',
+      currency: 'cny',
+      confirm: 'true',
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': await code(payer),
+    });
+    expect(intent.body.status).toBe('succeeded');
+    const chargeId = intent.body.latest_charge as string;
+    const charge = await v1(owner.secretKey, 'GET', `/charges/${chargeId}`);
+    const refund = await v1(owner.secretKey, 'POST', '/refunds', { charge: chargeId, amount: '100' });
+    const calls: [string, 'GET' | 'POST', string, Record<string, string>][] = [
+      ['retrieve intent', 'GET', `/payment_intents/${intent.body.id}`, {}],
+      ['update intent', 'POST', `/payment_intents/${intent.body.id}`, { description: 'x' }],
+      [
+        'confirm intent',
+        'POST',
+        `/payment_intents/${intent.body.id}/confirm`,
+        { 'payment_method_data[type]': 'wallet' },
+      ],
+      ['capture intent', 'POST', `/payment_intents/${intent.body.id}/capture`, {}],
+      ['cancel intent', 'POST', `/payment_intents/${intent.body.id}/cancel`, {}],
+      ['retrieve charge', 'GET', `/charges/${chargeId}`, {}],
+      ['retrieve refund', 'GET', `/refunds/${refund.body.id}`, {}],
+      ['refund charge', 'POST', '/refunds', { charge: chargeId }],
+      ['retrieve balance transaction', 'GET', `/balance_transactions/${charge.body.balance_transaction}`, {}],
+    ];
+    for (const key of [stranger.secretKey, liveKey]) {
+      for (const [name, method, path, form] of calls) {
+        const result = await v1(key, method, path, form);
+        expect([name, result.status, result.body.error?.code]).toEqual([name, 404, 'resource_missing']);
+      }
+      for (const path of ['/payment_intents', '/charges', '/refunds', '/balance_transactions']) {
+        const listed = await v1(key, 'GET', path);
+        expect(listed.body.data.map((object: { id: string }) => object.id)).not.toContain(intent.body.id);
+        expect(listed.body.data).toEqual([]);
+      }
+    }
+    expect((await v1(owner.secretKey, 'GET', `/charges/${chargeId}`)).body.amount_refunded).toBe(100);
+  });
+});
