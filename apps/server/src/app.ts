@@ -29,6 +29,7 @@ import { verifyLedger } from './modules/ledger/index.js';
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
 import { paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
+import { webhookRoutes } from './modules/webhooks/index.js';
 import { v1Plugin } from './v1/index.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
@@ -410,6 +411,7 @@ export function buildApp(dependencies: AppDependencies): App {
       resources: async (v1) => {
         await v1.register(customerRoutes, { customers: services.customers });
         await v1.register(eventRoutes, { events: services.merchantEvents });
+        await v1.register(webhookRoutes, { webhooks: services.webhooks });
         await v1.register(paymentRoutes, {
           payments: services.payments,
           walletMethod: services.walletMethod,

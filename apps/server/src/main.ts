@@ -130,6 +130,7 @@ async function commandStart(config: Config): Promise<void> {
   let worker: ExpiryWorker | null = null;
   let housekeeping: PeriodicTask | null = null;
   let approvals: PeriodicTask | null = null;
+  let webhookDelivery: PeriodicTask | null = null;
 
   async function shutdown(reason: string): Promise<never> {
     if (!lifecycle.beginShutdown()) {
@@ -149,6 +150,7 @@ async function commandStart(config: Config): Promise<void> {
       if (worker !== null) await worker.stop();
       if (housekeeping !== null) await housekeeping.stop();
       if (approvals !== null) await approvals.stop();
+      if (webhookDelivery !== null) await webhookDelivery.stop();
       if (ledger !== null) await ledger.close();
       await db.close();
       logger.info('shut down cleanly');
@@ -182,6 +184,7 @@ async function commandStart(config: Config): Promise<void> {
         merchantFeeBasisPoints: config.merchantFeeBasisPoints,
         merchantFeeFixedMinor: config.merchantFeeFixedMinor,
       },
+      webhookAllowPrivate: config.webhookAllowPrivate,
     });
     const demoLines: string[] = [];
     if (config.demoData && config.role !== 'worker') {
@@ -235,6 +238,15 @@ async function commandStart(config: Config): Promise<void> {
           if (expired > 0) logger.info({ expired }, 'canceled payments whose approval did not come in time');
         },
       });
+      webhookDelivery = startPeriodicTask({
+        name: 'webhook-delivery',
+        intervalMs: limits.webhookDeliveryIntervalMs,
+        logger,
+        run: async () => {
+          const report = await services.webhooks.deliverDue(limits.webhookDeliveryBatchDefault);
+          if (report.attempts > 0 || report.canceled > 0) logger.info({ ...report }, 'webhook deliveries attempted');
+        },
+      });
       lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
     }
     lines.push(...demoLines);
@@ -260,6 +272,7 @@ async function commandStart(config: Config): Promise<void> {
     await worker?.stop().catch(() => undefined);
     await housekeeping?.stop().catch(() => undefined);
     await approvals?.stop().catch(() => undefined);
+    await webhookDelivery?.stop().catch(() => undefined);
     await ledger?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;

@@ -9,6 +9,7 @@ import { merchantEventMigrations } from './modules/merchant-events/index.js';
 import { merchantMigrations } from './modules/merchants/index.js';
 import { paymentMigrations } from './modules/payments/index.js';
 import { walletMigrations } from './modules/wallets/index.js';
+import { webhookMigrations } from './modules/webhooks/index.js';
 
 /** Every bounded context's migrations; the runner orders them by id. */
 export const allMigrations: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const allMigrations: readonly Migration[] = [
   ...merchantMigrations,
   ...customerMigrations,
   ...merchantEventMigrations,
+  ...webhookMigrations,
 ];

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       demoData: true,
       merchantFeeBasisPoints: 60,
       merchantFeeFixedMinor: {},
+      webhookAllowPrivate: false,
     });
   });
 
@@ -56,6 +57,7 @@ describe('loadConfig', () => {
         YUNPAY_DEMO_DATA: 'true',
         YUNPAY_MERCHANT_FEE_BPS: '250',
         YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
+        YUNPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
       },
       { cwd: '/srv/yunpay' },
     );
@@ -75,6 +77,7 @@ describe('loadConfig', () => {
       demoData: true,
       merchantFeeBasisPoints: 250,
       merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
+      webhookAllowPrivate: true,
     });
   });
 

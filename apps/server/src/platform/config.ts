@@ -36,6 +36,8 @@ export interface Config {
   merchantFeeBasisPoints: number;
   /** Default merchant pricing: fixed fee per payment by currency (upper-case ISO 4217), minor units. */
   merchantFeeFixedMinor: Readonly<Record<string, number>>;
+  /** Allow webhook endpoints on loopback, private and link-local addresses (tests and labs only). */
+  webhookAllowPrivate: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -96,6 +98,11 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_MERCHANT_FEE_FIXED',
     defaultValue: '{}',
     description: 'JSON: default fixed merchant fee per payment by currency in minor units, e.g. {"CNY":30}',
+  },
+  {
+    name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
+    defaultValue: 'false',
+    description: 'true | false: allow webhook URLs resolving to loopback, private or link-local addresses',
   },
 ];
 
@@ -283,6 +290,12 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     if ('problem' in fixed) problems.list.push(fixed.problem);
     else merchantFeeFixedMinor = fixed.value;
   }
+  const webhookAllowPrivate =
+    readChoice(env, problems, {
+      name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
+      choices: ['true', 'false'],
+      defaultValue: 'false',
+    }) === 'true';
   if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.list.push(
@@ -311,6 +324,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     demoData,
     merchantFeeBasisPoints,
     merchantFeeFixedMinor,
+    webhookAllowPrivate,
   };
 }
 

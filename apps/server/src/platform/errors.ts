@@ -84,6 +84,8 @@ export const errorCatalog = {
   parameter_invalid: { status: 400, message: 'Invalid parameter.' },
   expand_invalid: { status: 400, message: 'This property cannot be expanded.' },
   url_unrecognized: { status: 404, message: 'Unrecognized request URL.' },
+  // webhooks
+  url_invalid: { status: 400, message: 'The URL is not valid or not allowed.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -192,6 +192,32 @@ export const limits = {
   /** Pixels per QR module in the PNG image. */
   codesQrImageScale: 6,
   // --- end codes ---
+
+  // --- webhooks (modules/webhooks) ---
+  /** Live webhook endpoints per merchant and mode (Stripe: 16). */
+  webhookEndpointsPerAccountMax: 16,
+  webhookUrlLengthMax: 2_048,
+  /** Entries in one endpoint's enabled_events. */
+  webhookEnabledEventsMax: 100,
+  /** Addresses of a resolved endpoint host that are checked (all must be public). */
+  webhookResolvedAddressesMax: 32,
+  /** One POST to an endpoint, connect to last byte. */
+  webhookDeliveryTimeoutMs: 10_000,
+  /** Response bytes read from an endpoint, and the excerpt of them kept with the attempt. */
+  webhookResponseBytesMax: 65_536,
+  webhookResponseExcerptBytesMax: 1_024,
+  /** How long a claimed delivery is leased to its worker (longer than a whole batch's POSTs can take). */
+  webhookDeliveryLeaseMs: 300_000,
+  /** Retries stop this long after the event (or after a resend): 3 days. */
+  webhookRetryWindowMs: 259_200_000,
+  /** Longest wait between two attempts. */
+  webhookRetryDelayMsMax: 36_000_000,
+  /** Worker: how often due deliveries are sent, how many per tick, and how many POSTs at once. */
+  webhookDeliveryIntervalMs: 1_000,
+  webhookDeliveryBatchMax: 100,
+  webhookDeliveryBatchDefault: 50,
+  webhookDeliveryConcurrencyMax: 8,
+  // --- end webhooks ---
 } as const;
 
 export type Limits = { readonly [Name in keyof typeof limits]: number };
@@ -271,4 +297,22 @@ export function checkLimits(table: Limits = limits): void {
     'codesOnlineCodeRetentionMs must be at least codesOnlineCodeLifetimeMs',
   );
   assert(table.codesQrPayloadLengthMax <= 512, 'codesQrPayloadLengthMax must stay within EMV QRCPS-MPM (512)');
+  // webhooks
+  assert(
+    table.webhookDeliveryLeaseMs >
+      Math.ceil(table.webhookDeliveryBatchMax / table.webhookDeliveryConcurrencyMax) * table.webhookDeliveryTimeoutMs,
+    'webhookDeliveryLeaseMs must exceed the time a whole batch of POSTs can take, or a slow POST is sent twice',
+  );
+  assert(
+    table.webhookResponseExcerptBytesMax <= table.webhookResponseBytesMax,
+    'webhookResponseExcerptBytesMax exceeds webhookResponseBytesMax',
+  );
+  assert(
+    table.webhookDeliveryBatchDefault <= table.webhookDeliveryBatchMax,
+    'webhookDeliveryBatchDefault exceeds its max',
+  );
+  assert(
+    table.webhookRetryDelayMsMax < table.webhookRetryWindowMs,
+    'webhookRetryDelayMsMax must fit in the retry window',
+  );
 }

@@ -7,6 +7,7 @@ import { verifyLedger } from '../../src/modules/ledger/index.js';
 import { createMerchant } from '../support/merchant.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { api, signUp, topUp, type TestUser } from '../support/wallet.js';
+import { Receiver } from '../webhooks/receiver.js';
 
 /**
  * Stripe's official Node SDK, pointed at Yunpay by changing the host, drives the payments API:
@@ -23,9 +24,12 @@ const fixtures = JSON.parse(
 let platform: TestPlatform;
 let stripe: Stripe;
 let payer: TestUser;
+const receiver = new Receiver();
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  await receiver.start();
+  // The webhook receiver is on loopback: allow private targets for this test only.
+  platform = await startPlatform({ webhookAllowPrivate: true });
   const merchant = await createMerchant(platform.baseUrl, platform.adminToken);
   const port = Number(new URL(platform.baseUrl).port);
   stripe = new Stripe(merchant.secretKey, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
@@ -34,6 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await receiver.stop();
   const report = await verifyLedger(platform.db);
   expect(report.checks.filter((check) => !check.ok)).toEqual([]);
   await platform.close();
@@ -58,7 +63,12 @@ function expectFixtureFields(resource: string, object: object): void {
 }
 
 describe('the official stripe SDK against Yunpay', () => {
-  test('customer, wallet-code payment, partial capture, refunds, pagination, expand, idempotency', async () => {
+  test('customer, wallet-code payment, partial capture, refunds, pagination, expand, idempotency, webhook', async () => {
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: receiver.url('/stripe-hooks'),
+      enabled_events: ['payment_intent.succeeded'],
+    });
+    expect(endpoint.secret).toMatch(/^whsec_/);
     const customer = await stripe.customers.create({ name: 'Ada', email: 'ada@example.com' });
     expect(customer.id).toMatch(/^cus_/);
 
@@ -71,6 +81,25 @@ describe('the official stripe SDK against Yunpay', () => {
     });
     expect(paid.status).toBe('succeeded');
     expectFixtureFields('payment_intent', paid);
+
+    // The worker delivers the payment_intent.succeeded event, signed so that the SDK verifies it.
+    await platform.services.webhooks.deliverDue(50);
+    const delivered = receiver.at('/stripe-hooks');
+    expect(delivered).toHaveLength(1);
+    const event = stripe.webhooks.constructEvent(
+      delivered[0]!.body,
+      delivered[0]!.headers['stripe-signature'] as string,
+      endpoint.secret!,
+    );
+    expect(event.type).toBe('payment_intent.succeeded');
+    expect((event.data.object as Stripe.PaymentIntent).id).toBe(paid.id);
+    expect(() =>
+      stripe.webhooks.constructEvent(
+        `${delivered[0]!.body} `,
+        delivered[0]!.headers['stripe-signature'] as string,
+        endpoint.secret!,
+      ),
+    ).toThrow();
 
     const withCharge = await stripe.paymentIntents.retrieve(paid.id, { expand: ['latest_charge', 'customer'] });
     const charge = withCharge.latest_charge as Stripe.Charge;
