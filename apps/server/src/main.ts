@@ -210,6 +210,7 @@ async function commandStart(config: Config): Promise<void> {
         `  Readiness      ${base}/readyz`,
         `  Metrics        ${base}/metrics`,
         `  Wallet API     ${base}/wallet/v1`,
+        `  Merchant API   ${base}/v1  (Stripe-compatible; keys from POST /admin/v1/merchants)`,
         `  API document   ${base}/openapi.json`,
         `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
       );
