@@ -69,6 +69,8 @@ describe('the official stripe SDK against Yunpay', () => {
       enabled_events: ['payment_intent.succeeded'],
     });
     expect(endpoint.secret).toMatch(/^whsec_/);
+    expectFixtureFields('webhook_endpoint', endpoint);
+    expectFixtureFields('webhook_endpoint', await stripe.webhookEndpoints.retrieve(endpoint.id));
     const customer = await stripe.customers.create({ name: 'Ada', email: 'ada@example.com' });
     expect(customer.id).toMatch(/^cus_/);
 
@@ -143,6 +145,9 @@ describe('the official stripe SDK against Yunpay', () => {
     const twice = await stripe.customers.create({ name: 'Retry' }, { idempotencyKey: 'sdk-retry-1' });
     expect(twice.id).toBe(once.id);
     expect(twice.lastResponse.headers['idempotent-replayed']).toBe('true');
+    const spare = await stripe.webhookEndpoints.create({ url: receiver.url('/spare'), enabled_events: ['*'] });
+    expectFixtureFields('deleted_webhook_endpoint', await stripe.webhookEndpoints.del(spare.id));
+
     const mismatch = await stripe.customers
       .create({ name: 'Other' }, { idempotencyKey: 'sdk-retry-1' })
       .catch((error: unknown) => error);
