@@ -313,3 +313,34 @@ describe('isolation', () => {
     expect((await v1(owner.secretKey, 'GET', `/charges/${chargeId}`)).body.amount_refunded).toBe(100);
   });
 });
+
+describe('refunds under concurrency', () => {
+  test('50 concurrent refunds of 60.00 against a 100.00 capture refund at most 100.00', async () => {
+    const payer = await signUp(url);
+    const intent = await v1(secretKey, 'POST', '/payment_intents', {
+      amount: '10000',
+      currency: 'cny',
+      confirm: 'true',
+      'payment_method_data[type]': 'wallet',
+      'payment_method_data[wallet][code]': await code(payer),
+    });
+    expect(intent.body.status).toBe('succeeded');
+    const attempts = await Promise.all(
+      Array.from({ length: 50 }, (_, index) =>
+        v1(
+          secretKey,
+          'POST',
+          '/refunds',
+          { payment_intent: intent.body.id, amount: '6000' },
+          { 'idempotency-key': `refund-race-${index}` },
+        ),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 200)).toHaveLength(1);
+    for (const attempt of attempts.filter((a) => a.status !== 200))
+      expect(attempt.body.error.code).toBe('amount_too_large');
+    const charge = await v1(secretKey, 'GET', `/charges/${intent.body.latest_charge}`);
+    expect(charge.body.amount_refunded).toBe(6_000);
+    expect(charge.body.refunds.data).toHaveLength(1);
+  });
+});
