@@ -86,6 +86,19 @@ export const errorCatalog = {
   url_unrecognized: { status: 404, message: 'Unrecognized request URL.' },
   // webhooks
   url_invalid: { status: 400, message: 'The URL is not valid or not allowed.' },
+  // cards: ISO 8583 codec (modules/cards/iso8583); details.reason says what is wrong, never a field value
+  iso8583_invalid: { status: 400, message: 'The ISO 8583 message is not valid.' },
+  iso8583_frame_invalid: { status: 400, message: 'The ISO 8583 frame is not valid: the stream is out of sync.' },
+  // cards: vault (modules/cards/vault); the first four are Stripe's card_error codes
+  invalid_number: { status: 402, message: 'The card number is not a valid credit card number.' },
+  invalid_expiry_month: { status: 402, message: "The card's expiration month is invalid." },
+  invalid_expiry_year: { status: 402, message: "The card's expiration year is invalid." },
+  invalid_cvc: { status: 402, message: "The card's security code is invalid." },
+  card_vault_key_unknown: { status: 500, message: 'A stored card is encrypted under a key that is not configured.' },
+  card_vault_record_unreadable: {
+    status: 500,
+    message: 'A stored card failed its integrity check and cannot be read.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

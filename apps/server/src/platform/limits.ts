@@ -218,6 +218,29 @@ export const limits = {
   webhookDeliveryBatchDefault: 50,
   webhookDeliveryConcurrencyMax: 8,
   // --- end webhooks ---
+
+  // --- cards: ISO 8583 codec and framing (modules/cards/iso8583) ---
+  /** Largest ISO 8583 message body (after the 2-byte length prefix) packed or accepted from a stream. */
+  cardsIso8583FrameBytesMax: 2_048,
+  // --- end cards: ISO 8583 ---
+
+  // --- cards: vault (modules/cards/vault) ---
+  /** Key-encryption keys (and fingerprint keys) one configuration may list. */
+  cardVaultKeysMax: 16,
+  /** A key id: letters, digits, '_' and '-'. */
+  cardVaultKeyIdLengthMax: 32,
+  /** The whole "id:base64,id:base64" configuration text. */
+  cardVaultKeysTextLengthMax: 2_048,
+  /** Cardholder name, in UTF-16 code units (ISO/IEC 7813 track 1 holds 26 characters). */
+  cardVaultCardholderNameLengthMax: 100,
+  /** Years ahead an expiry date may lie. */
+  cardVaultExpiryYearsAheadMax: 50,
+  /** Records returned by one fingerprint lookup. */
+  cardVaultFingerprintMatchesMax: 100,
+  /** Data keys re-wrapped in one short transaction of rewrapAll. */
+  cardVaultRewrapBatchSizeDefault: 500,
+  cardVaultRewrapBatchSizeMax: 1_000,
+  // --- end cards: vault ---
 } as const;
 
 export type Limits = { readonly [Name in keyof typeof limits]: number };
@@ -314,5 +337,19 @@ export function checkLimits(table: Limits = limits): void {
   assert(
     table.webhookRetryDelayMsMax < table.webhookRetryWindowMs,
     'webhookRetryDelayMsMax must fit in the retry window',
+  );
+  // cards: ISO 8583
+  assert(
+    table.cardsIso8583FrameBytesMax <= 65_535,
+    'cardsIso8583FrameBytesMax must fit the 2-byte length prefix (65535)',
+  );
+  // cards: vault
+  assert(
+    table.cardVaultRewrapBatchSizeDefault <= table.cardVaultRewrapBatchSizeMax,
+    'cardVaultRewrapBatchSizeDefault exceeds its max',
+  );
+  assert(
+    table.cardVaultFingerprintMatchesMax <= table.pageSizeMax,
+    'cardVaultFingerprintMatchesMax must fit in one page',
   );
 }
