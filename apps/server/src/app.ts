@@ -19,6 +19,7 @@ import {
 import { Type, type Static } from 'typebox';
 import swagger from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
+import { ErrorBodySchema, errorResponses, type ErrorBody } from './platform/http-schemas.js';
 import { codeRoutes } from './modules/codes/index.js';
 import { customerRoutes } from './modules/customers/index.js';
 import { eventRoutes } from './modules/merchant-events/index.js';
@@ -83,21 +84,7 @@ const securityHeaders: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-export const ErrorBodySchema = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      param: Type.Optional(Type.String()),
-      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      request_id: Type.String(),
-    }),
-  },
-  { $id: 'ErrorBody' },
-);
-export type ErrorBody = Static<typeof ErrorBodySchema>;
-
-const errorResponses = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema } as const;
+export { ErrorBodySchema, type ErrorBody };
 const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
 const ReadinessChecksSchema = Type.Object({

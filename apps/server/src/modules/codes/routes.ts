@@ -4,8 +4,8 @@ import { retryAfterOnError } from '../../platform/rate-limit.js';
 import { principalOf, requireUser, type Identity } from '../identity/index.js';
 import type { CodeService } from './service.js';
 import { offlineTotp } from './totp.js';
+import { errorResponses } from '../../platform/http-schemas.js';
 
-const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
 const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
 const PaymentCodeSchema = Type.Object(

@@ -7,6 +7,7 @@ import { limits } from '../../platform/limits.js';
 import type { Notification } from './notification.js';
 import type { Notifications } from './notifications.js';
 import { notificationTypes } from './types.js';
+import { errorResponses } from '../../platform/http-schemas.js';
 
 export interface NotificationRoutesOptions {
   notifications: Notifications;
@@ -15,8 +16,6 @@ export interface NotificationRoutesOptions {
   /** Interval of the stream's heartbeat comment; tests shorten it. */
   heartbeatIntervalMs?: number;
 }
-
-const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
 
 export const NotificationSchema = Type.Object({
   id: Type.String({ pattern: '^ntf_[0-9a-f]{32}$' }),

@@ -5,6 +5,7 @@ import { AppError } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { retryAfterOnError } from '../../platform/rate-limit.js';
 import type { Device, Identity, Principal, TokenPair, User } from './types.js';
+import { errorResponses } from '../../platform/http-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,17 +14,6 @@ declare module 'fastify' {
   }
 }
 
-// Same shape as app.ts's ErrorBody, declared here so that identity does not import the app.
-const ErrorResponseSchema = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    param: Type.Optional(Type.String()),
-    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    request_id: Type.String(),
-  }),
-});
-const errorResponses = { '4xx': ErrorResponseSchema, '5xx': ErrorResponseSchema } as const;
 const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 const NoContentSchema = Type.Null();
 

@@ -2,8 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { limits } from '../../platform/limits.js';
 import type { ApiKeyInfo, Merchant, Merchants } from './service.js';
-
-const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+import { errorResponses } from '../../platform/http-schemas.js';
 
 const unixSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 

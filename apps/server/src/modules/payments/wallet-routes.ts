@@ -5,8 +5,7 @@ import { assert } from '../../platform/errors.js';
 import { checkIdempotencyKey, requestHash, type IdempotencyStore } from '../../platform/idempotency.js';
 import type { MerchantQr } from './qr.js';
 import type { PaymentApproval, WalletMethod } from './wallet-method.js';
-
-const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+import { errorResponses } from '../../platform/http-schemas.js';
 
 const ApprovalSchema = Type.Object(
   {

@@ -6,8 +6,7 @@ import { checkIdempotencyKey, type IdempotentOutcome } from '../../platform/idem
 import { currencyInfo } from '../../platform/money.js';
 import { walletLimits, type WalletService, type WalletUser } from './service.js';
 import { UnixSeconds, WalletTransactionSchema, toWire } from './wire.js';
-
-const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+import { errorResponses } from '../../platform/http-schemas.js';
 
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
 const AmountMinor = Type.Integer({
