@@ -331,7 +331,29 @@ export function createWalletService(deps: WalletServiceDeps) {
     );
   }
 
-  async function insertTransaction(tx: SqlExecutor, t: Omit<WalletTransaction, 'createdAt'> & { createdAt: Date }) {
+  /** A history row; what a row does not name is empty (no fee, counterparty, note, source or failure). */
+  async function insertTransaction(
+    tx: SqlExecutor,
+    row: Pick<
+      WalletTransaction,
+      'id' | 'userId' | 'type' | 'status' | 'amountMinor' | 'currency' | 'reference' | 'createdAt'
+    > &
+      Partial<
+        Pick<
+          WalletTransaction,
+          'feeMinor' | 'counterpartyUserId' | 'counterpartyName' | 'note' | 'source' | 'failureCode'
+        >
+      >,
+  ) {
+    const t: WalletTransaction = {
+      feeMinor: 0n,
+      counterpartyUserId: null,
+      counterpartyName: null,
+      note: null,
+      source: null,
+      failureCode: null,
+      ...row,
+    };
     await tx.query(
       `insert into wallets_transactions (${transactionColumns})
        values ($1, $2, $3, $4, $5::bigint, $6, $7::bigint, $8, $9, $10, $11, $12, $13, $14)
@@ -424,12 +446,9 @@ export function createWalletService(deps: WalletServiceDeps) {
             status: 'pending',
             amountMinor: request.amountMinor,
             currency: request.currency,
-            feeMinor: 0n,
             counterpartyUserId: recipient.id,
             counterpartyName: recipient.name,
             note: request.note,
-            source: null,
-            failureCode: null,
             reference,
             createdAt,
           });
@@ -465,12 +484,9 @@ export function createWalletService(deps: WalletServiceDeps) {
             status: 'succeeded',
             amountMinor: request.amountMinor,
             currency: request.currency,
-            feeMinor: 0n,
             counterpartyUserId: senderId,
             counterpartyName: senderUser.name,
             note: request.note,
-            source: null,
-            failureCode: null,
             reference,
             createdAt,
           });
@@ -526,12 +542,7 @@ export function createWalletService(deps: WalletServiceDeps) {
             status: 'pending',
             amountMinor: request.amountMinor,
             currency: request.currency,
-            feeMinor: 0n,
-            counterpartyUserId: null,
-            counterpartyName: null,
-            note: null,
             source: request.source,
-            failureCode: null,
             reference,
             createdAt: now(),
           }),
@@ -655,12 +666,8 @@ export function createWalletService(deps: WalletServiceDeps) {
         status: 'pending',
         amountMinor: input.amountMinor,
         currency: input.currency,
-        feeMinor: 0n,
         counterpartyUserId: input.merchantAccountId,
         counterpartyName: input.merchantName,
-        note: null,
-        source: null,
-        failureCode: null,
         reference: input.reference,
         createdAt: now(),
       });
@@ -733,12 +740,8 @@ export function createWalletService(deps: WalletServiceDeps) {
         status: 'succeeded',
         amountMinor: input.amountMinor,
         currency: input.currency,
-        feeMinor: 0n,
         counterpartyUserId: input.merchantAccountId,
         counterpartyName: input.merchantName,
-        note: null,
-        source: null,
-        failureCode: null,
         reference: input.reference,
         createdAt: now(),
       });
