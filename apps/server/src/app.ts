@@ -21,6 +21,7 @@ import swagger from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
 import { ErrorBodySchema, errorResponses, type ErrorBody } from './platform/http-schemas.js';
 import { codeRoutes } from './modules/codes/index.js';
+import { paymentMethodRoutes, walletCardRoutes } from './modules/cards/index.js';
 import { customerRoutes } from './modules/customers/index.js';
 import { eventRoutes } from './modules/merchant-events/index.js';
 import { adminMerchantRoutes } from './modules/merchants/index.js';
@@ -390,6 +391,13 @@ export function buildApp(dependencies: AppDependencies): App {
     void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
     void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
     void app.register(codeRoutes, { prefix: '/wallet/v1', codes: services.codes, identity: services.identity });
+    if (services.cards !== null) {
+      void app.register(walletCardRoutes, {
+        prefix: '/wallet/v1',
+        walletCards: services.cards.walletCards,
+        authenticate,
+      });
+    }
     void app.register(v1Plugin, {
       prefix: '/v1',
       merchants: services.merchants,
@@ -399,11 +407,28 @@ export function buildApp(dependencies: AppDependencies): App {
         await v1.register(customerRoutes, { customers: services.customers });
         await v1.register(eventRoutes, { events: services.merchantEvents });
         await v1.register(webhookRoutes, { webhooks: services.webhooks });
+        const cards = services.cards;
         await v1.register(paymentRoutes, {
           payments: services.payments,
           walletMethod: services.walletMethod,
           merchantQr: services.merchantQr,
+          ...(cards === null
+            ? {}
+            : {
+                cardMethods: {
+                  resolveForPayment: async (scope, idOrToken) => {
+                    const { paymentMethod } = await cards.paymentMethods.resolve(scope, idOrToken);
+                    const card = await cards.paymentMethods.cardOf(scope, paymentMethod.id);
+                    return {
+                      paymentMethodId: paymentMethod.id,
+                      details: { ...paymentMethod.card, network: card.brand },
+                      reference: `${card.brand} •••• ${card.last4}`,
+                    };
+                  },
+                },
+              }),
         });
+        if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
       },
     });
     void app.register(paymentApprovalRoutes, {

@@ -6,8 +6,15 @@ import { buildApp } from './app.js';
 import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
 import { startExpiryWorker, type ExpiryWorker } from './expiry-worker.js';
 import { startPeriodicTask, type PeriodicTask } from './periodic.js';
-import { createServices } from './services.js';
+import { createServices, type Services } from './services.js';
 import { allMigrations } from './migrations.js';
+import {
+  describeVaultKeys,
+  loadVaultKeysFromEnv,
+  runCardsRewrap,
+  startNetworkSimulator,
+  type NetworkSimulator,
+} from './modules/cards/index.js';
 import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
 import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
@@ -17,6 +24,7 @@ import { checkLimits, limits } from './platform/limits.js';
 import { createLogger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
+import path from 'node:path';
 
 /** sysexits.h codes, so that scripts can tell a usage mistake from a failure. */
 const exitCodes = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
@@ -43,9 +51,10 @@ function usage(): string {
   return `Usage: yunpay <command>
 
 Commands:
-  start           Run the platform: migrate, then serve (YUNPAY_ROLE all | api | worker)
+  start           Run the platform: migrate, then serve (YUNPAY_ROLE all | api | worker | network-sim)
   migrate         Apply pending database migrations and print what was applied
   ledger verify   Check the ledger's invariants and print the report as JSON
+  cards rewrap    Re-wrap every stored card's data key under the current vault key
   help            Show this help
 
 Environment (name, default, meaning):
@@ -112,12 +121,59 @@ async function commandLedgerVerify(config: Config): Promise<number> {
   return verifyExitCode(report);
 }
 
+async function commandCardsRewrap(config: Config, env: Env): Promise<number> {
+  // Never generate keys here: a rewrap against the wrong data dir must fail, not create new keys.
+  const { keys } = loadVaultKeysFromEnv(env, config.dataDir, { generate: false });
+  return withDatabase(config, async (db) => {
+    await runMigrations(db, allMigrations);
+    const report = await runCardsRewrap({ db, keys, out: (line) => process.stdout.write(`${line}\n`) });
+    return report.remainingCount === 0 ? exitCodes.ok : exitCodes.failure;
+  });
+}
+
+/** The simulator's files live under the data dir: its journal, card key secret and clearing files. */
+function networkSimDataDir(config: Config): string {
+  return path.join(config.dataDir, 'network-sim');
+}
+
+/** YUNPAY_ROLE=network-sim: the card network simulator alone (no database, no HTTP). */
+async function commandStartNetworkSim(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.logLevel });
+  const simulator = await startNetworkSimulator({
+    host: config.cardNetwork.host,
+    port: config.cardNetwork.port,
+    dataDir: networkSimDataDir(config),
+    logger,
+    clearingSchedule: true,
+  });
+  let stopping = false;
+  const stop = async (reason: string) => {
+    if (stopping) process.exit(exitCodes.failure);
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    await simulator.stop();
+    process.exit(exitCodes.ok);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.stdout.write(
+    [
+      `Yunpay ${version()} is running: role network-sim`,
+      `  Card network   ISO 8583 over TCP at ${urlHost(simulator.host)}:${simulator.port}`,
+      `  Data           ${simulator.dataDir} (journal, clearing files)`,
+      'Stop with Ctrl-C (SIGINT) or SIGTERM.',
+      '',
+    ].join('\n'),
+  );
+}
+
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return host === '::' ? '[::1]' : '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
 }
 
-async function commandStart(config: Config): Promise<void> {
+async function commandStart(config: Config, env: Env): Promise<void> {
+  if (config.role === 'network-sim') return commandStartNetworkSim(config);
   const logger = createLogger({ level: config.logLevel });
   const servesHttp = config.role === 'all' || config.role === 'api';
   // Only a node that serves /admin/v1 needs the token (and creates the file).
@@ -131,6 +187,9 @@ async function commandStart(config: Config): Promise<void> {
   let housekeeping: PeriodicTask | null = null;
   let approvals: PeriodicTask | null = null;
   let webhookDelivery: PeriodicTask | null = null;
+  let cardSweep: PeriodicTask | null = null;
+  let simulator: NetworkSimulator | null = null;
+  let services: Services | null = null;
 
   async function shutdown(reason: string): Promise<never> {
     if (!lifecycle.beginShutdown()) {
@@ -151,6 +210,9 @@ async function commandStart(config: Config): Promise<void> {
       if (housekeeping !== null) await housekeeping.stop();
       if (approvals !== null) await approvals.stop();
       if (webhookDelivery !== null) await webhookDelivery.stop();
+      if (cardSweep !== null) await cardSweep.stop();
+      if (services !== null) await services.close();
+      if (simulator !== null) await simulator.stop();
       if (ledger !== null) await ledger.close();
       await db.close();
       logger.info('shut down cleanly');
@@ -174,10 +236,37 @@ async function commandStart(config: Config): Promise<void> {
       batchesInFlightMax: config.ledgerBatchesInFlightMax,
       observer: metrics.ledgerObserver(),
     });
-    const services = createServices({
+    // The vault's keys: from the environment, or generated once into the data dir (mode 0600).
+    const vault = loadVaultKeysFromEnv(env, config.dataDir);
+    logger.info({ vault_keys: describeVaultKeys(vault.keys), source: vault.source }, 'card vault keys loaded');
+    if (vault.source !== 'env' && config.database.kind === 'postgres') {
+      logger.warn(
+        'card vault keys come from a file in the data dir: with several nodes on one database, set YUNPAY_VAULT_KEYS (and YUNPAY_VAULT_FINGERPRINT_KEY) on every node',
+      );
+    }
+    if (config.role === 'all') {
+      // One process runs everything, the card network simulator included.
+      simulator = await startNetworkSimulator({
+        host: config.cardNetwork.host,
+        port: config.cardNetwork.port,
+        dataDir: networkSimDataDir(config),
+        logger,
+        clearingSchedule: true,
+      });
+    }
+    const current = createServices({
       db,
       ledger,
       logger,
+      cards: {
+        vaultKeys: vault.keys,
+        network: {
+          host: config.cardNetwork.host,
+          port: simulator?.port ?? config.cardNetwork.port,
+          requestTimeoutMs: config.cardNetwork.requestTimeoutMs,
+          poolSize: config.cardNetwork.poolSize,
+        },
+      },
       walletLimitsJson: config.walletLimitsJson,
       walletTestTopups: config.walletTestTopups,
       merchantPricing: {
@@ -186,10 +275,11 @@ async function commandStart(config: Config): Promise<void> {
       },
       webhookAllowPrivate: config.webhookAllowPrivate,
     });
+    services = current;
     const demoLines: string[] = [];
     if (config.demoData && config.role !== 'worker') {
       if (config.walletTestTopups) {
-        await seedDemoData(services);
+        await seedDemoData(current);
         demoLines.push(
           `  Demo wallets   ${demoUsers.map((user) => user.phone).join(', ')}`,
           `                 password ${demoPassword}, payment PIN ${demoPin}`,
@@ -200,7 +290,7 @@ async function commandStart(config: Config): Promise<void> {
     }
     const lines: string[] = [];
     if (admin !== null) {
-      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token, services });
+      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token, services: current });
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address() as AddressInfo;
       const base = `http://${urlHost(config.host)}:${address.port}`;
@@ -224,8 +314,8 @@ async function commandStart(config: Config): Promise<void> {
         intervalMs: limits.housekeepingIntervalMs,
         logger,
         run: async () => {
-          const keys = await services.idempotency.purgeExpired();
-          const tokens = await services.identity.deleteExpiredRefreshTokens();
+          const keys = await current.idempotency.purgeExpired();
+          const tokens = await current.identity.deleteExpiredRefreshTokens();
           if (keys + tokens > 0)
             logger.info({ idempotency_keys: keys, refresh_tokens: tokens }, 'purged expired records');
         },
@@ -235,7 +325,7 @@ async function commandStart(config: Config): Promise<void> {
         intervalMs: limits.paymentApprovalSweepIntervalMs,
         logger,
         run: async () => {
-          const expired = await services.walletMethod.expireApprovals();
+          const expired = await current.walletMethod.expireApprovals();
           if (expired > 0) logger.info({ expired }, 'canceled payments whose approval did not come in time');
         },
       });
@@ -244,12 +334,40 @@ async function commandStart(config: Config): Promise<void> {
         intervalMs: limits.webhookDeliveryIntervalMs,
         logger,
         run: async () => {
-          const report = await services.webhooks.deliverDue(limits.webhookDeliveryBatchDefault);
+          const report = await current.webhooks.deliverDue(limits.webhookDeliveryBatchDefault);
           if (report.attempts > 0 || report.canceled > 0) logger.info({ ...report }, 'webhook deliveries attempted');
         },
       });
+      const cards = current.cards;
+      const payments = current.payments;
+      if (cards !== null) {
+        cardSweep = startPeriodicTask({
+          name: 'card-sweep',
+          intervalMs: limits.cardSweepIntervalMs,
+          logger,
+          run: async () => {
+            // Reversals not yet confirmed and undelivered completions first, then charges a crash left pending.
+            const report = await cards.gateway.sweep({ batchSizeMax: limits.cardRecoveryBatchSizeMax });
+            const recovered = await payments.recoverCardCharges({
+              olderThanMs: 3 * config.cardNetwork.requestTimeoutMs,
+              batchSizeMax: limits.cardRecoveryBatchSizeMax,
+            });
+            if (report.claimedCount > 0 || recovered > 0) {
+              logger.info({ ...report, recovered_charges: recovered }, 'card network sweep');
+            }
+          },
+        });
+      }
       lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
     }
+    if (simulator !== null) {
+      lines.push(`  Card network   ISO 8583 simulator at ${urlHost(simulator.host)}:${simulator.port} (in process)`);
+    } else {
+      lines.push(`  Card network   ${urlHost(config.cardNetwork.host)}:${config.cardNetwork.port}`);
+    }
+    lines.push(
+      `  Card vault     keys ${vault.source === 'env' ? 'from YUNPAY_VAULT_KEYS' : `in ${vault.filePath ?? ''}`}`,
+    );
     lines.push(...demoLines);
     if (admin?.source === 'env') {
       lines.push('  Admin token    from YUNPAY_ADMIN_TOKEN');
@@ -274,6 +392,9 @@ async function commandStart(config: Config): Promise<void> {
     await housekeeping?.stop().catch(() => undefined);
     await approvals?.stop().catch(() => undefined);
     await webhookDelivery?.stop().catch(() => undefined);
+    await cardSweep?.stop().catch(() => undefined);
+    await services?.close().catch(() => undefined);
+    await simulator?.stop().catch(() => undefined);
     await ledger?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
@@ -293,7 +414,8 @@ async function main(argv: readonly string[], env: Env): Promise<number | 'runnin
   const known =
     (command === 'start' && subcommand === undefined) ||
     (command === 'migrate' && subcommand === undefined) ||
-    (command === 'ledger' && subcommand === 'verify' && rest.length === 0);
+    (command === 'ledger' && subcommand === 'verify' && rest.length === 0) ||
+    (command === 'cards' && subcommand === 'rewrap' && rest.length === 0);
   if (!known) {
     process.stderr.write(`yunpay: unknown command "${argv.join(' ')}"\n\n${usage()}`);
     return exitCodes.usage;
@@ -311,10 +433,11 @@ async function main(argv: readonly string[], env: Env): Promise<number | 'runnin
   }
   try {
     if (command === 'start') {
-      await commandStart(config);
+      await commandStart(config, env);
       return 'running';
     }
     if (command === 'migrate') return await commandMigrate(config);
+    if (command === 'cards') return await commandCardsRewrap(config, env);
     return await commandLedgerVerify(config);
   } catch (error) {
     process.stderr.write(`yunpay: ${argv.join(' ')} failed: ${describeError(error)}\n`);

@@ -1,5 +1,6 @@
 import type { Migration } from './platform/migrations.js';
 import { idempotencyMigrations } from './platform/idempotency.js';
+import { cardMigrations } from './modules/cards/index.js';
 import { codesMigrations } from './modules/codes/index.js';
 import { customerMigrations } from './modules/customers/index.js';
 import { eventsMigrations } from './modules/events/index.js';
@@ -24,4 +25,5 @@ export const allMigrations: readonly Migration[] = [
   ...customerMigrations,
   ...merchantEventMigrations,
   ...webhookMigrations,
+  ...cardMigrations,
 ];

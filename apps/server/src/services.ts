@@ -1,6 +1,12 @@
 import type { Db } from './platform/db.js';
 import { createIdempotencyStore, type IdempotencyStore } from './platform/idempotency.js';
 import type { Logger } from './platform/logger.js';
+import {
+  createCardsContext,
+  type CardNetworkAddress,
+  type CardsContext,
+  type VaultKeys,
+} from './modules/cards/index.js';
 import { createCodeService, parseOfflineCaps, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
 import { createCustomers, type Customers } from './modules/customers/index.js';
 import { createNotifications, type Notifications } from './modules/events/index.js';
@@ -47,6 +53,10 @@ export interface Services {
   payments: PaymentService;
   walletMethod: WalletMethod;
   merchantQr: MerchantQr;
+  /** Card payments, saved cards and the gateway; null when the process has no card network configured. */
+  cards: CardsContext | null;
+  /** Closes what the services hold open (the card network connections). */
+  close(): Promise<void>;
 }
 
 export interface ServiceOptions {
@@ -70,6 +80,8 @@ export interface ServiceOptions {
   /** Tests resolve webhook hosts themselves and move the webhook worker's scheduling clock. */
   webhookResolver?: HostResolver;
   webhooksNow?: () => number;
+  /** Card payments: the vault's keys and where the card network is. Absent: no card payments. */
+  cards?: { vaultKeys: VaultKeys; network: CardNetworkAddress };
 }
 
 export function createServices(options: ServiceOptions): Services {
@@ -90,6 +102,9 @@ export function createServices(options: ServiceOptions): Services {
     options.walletLimitsJson === undefined || options.walletLimitsJson === null
       ? defaultWalletLimits
       : parseWalletLimits(options.walletLimitsJson);
+  // Wallet top-ups from saved cards reach the card network through the cards context (built below).
+  let cardsForWallets: CardsContext | null = null;
+  let paymentsForWallets: { cardClearingAccount(livemode: boolean, currency: string): Promise<string> } | null = null;
   const wallets = createWalletService({
     db,
     ledger,
@@ -98,6 +113,21 @@ export function createServices(options: ServiceOptions): Services {
     idempotency,
     limits,
     testTopupsEnabled: options.walletTestTopups ?? true,
+    ...(options.cards === undefined
+      ? {}
+      : {
+          cardFunding: {
+            isCardSource: (source: string) => cardsForWallets?.walletCards.isCardSource(source) ?? false,
+            charge: (input) => {
+              if (cardsForWallets === null) throw new Error('assertion failed: cards are built');
+              return cardsForWallets.chargeWalletCard(input);
+            },
+            clearingAccount: (currency: string) => {
+              if (paymentsForWallets === null) throw new Error('assertion failed: payments are built');
+              return paymentsForWallets.cardClearingAccount(true, currency);
+            },
+          },
+        }),
   });
   const codes = createCodeService({
     db,
@@ -119,12 +149,25 @@ export function createServices(options: ServiceOptions): Services {
     'customer',
     (scope, id) => customers.find(scope, id) as Promise<Record<string, unknown> | null>,
   );
+  const cards =
+    options.cards === undefined
+      ? null
+      : createCardsContext({
+          db,
+          vaultKeys: options.cards.vaultKeys,
+          network: options.cards.network,
+          testTokens: options.walletTestTopups ?? true,
+          ...(options.logger === undefined ? {} : { logger: options.logger }),
+        });
   const payments = createPaymentService({
     db,
     ledger,
     pricingOf: async (accountId) => (await merchants.getMerchant(accountId)).pricing,
     events: paymentEventSink(recordEvent),
+    ...(cards === null ? {} : { cards: cards.paymentsPort }),
   });
+  cardsForWallets = cards;
+  paymentsForWallets = payments;
   const walletMethod = createWalletMethod({
     db,
     ledger,
@@ -158,10 +201,23 @@ export function createServices(options: ServiceOptions): Services {
     payment_intent: 'payment_intent',
     balance_transaction: 'balance_transaction',
   });
+  if (cards !== null) {
+    v1Expand.registerLoader(
+      'payment_method',
+      (scope, id) => cards.paymentMethods.find(scope, id) as unknown as Promise<Record<string, unknown> | null>,
+    );
+    v1Expand.registerFields('payment_intent', { payment_method: 'payment_method' });
+    v1Expand.registerFields('charge', { payment_method: 'payment_method' });
+    v1Expand.registerFields('payment_method', { customer: 'customer' });
+  }
   return {
     payments,
     walletMethod,
     merchantQr,
+    cards,
+    close: async () => {
+      await cards?.close();
+    },
     ledger,
     identity,
     notifications,

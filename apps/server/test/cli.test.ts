@@ -1,12 +1,19 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScratchPostgresDatabase, testStore } from './support/db.js';
+import { toForm } from './support/merchant.js';
+import {
+  createIso8583Message,
+  Iso8583FrameReader,
+  packIso8583Frame,
+  unpackIso8583,
+} from '../src/modules/cards/iso8583/index.js';
 
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Inside apps/server so that the compiled files resolve node_modules like dist/ does.
@@ -130,6 +137,7 @@ describe('yunpay CLI (compiled, run with node)', () => {
       YUNPAY_DATA_DIR: dataDir,
       PORT: String(port),
       LOG_LEVEL: 'info',
+      YUNPAY_NETWORK_PORT: '0',
     });
     try {
       const base = `http://127.0.0.1:${port}`;
@@ -154,6 +162,22 @@ describe('yunpay CLI (compiled, run with node)', () => {
       const verify = await fetch(`${base}/admin/v1/ledger/verify`, { headers: { authorization: `Bearer ${token}` } });
       expect(verify.status).toBe(200);
 
+      // Role all runs the card network simulator in process: a card payment goes over ISO 8583 and back.
+      expect(started.banner).toMatch(/Card network {3}ISO 8583 simulator at 127\.0\.0\.1:\d+ \(in process\)/);
+      expect(statSync(path.join(dataDir, 'vault-keys.json')).mode & 0o777).toBe(0o600);
+      const merchant = await fetch(`${base}/admin/v1/merchants`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'CLI shop', country: 'CN', default_currency: 'CNY', mcc: '5812' }),
+      });
+      const secretKey = ((await merchant.json()) as { secret_key: string }).secret_key;
+      const paid = await fetch(`${base}/v1/payment_intents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: toForm({ amount: 1_000, currency: 'cny', payment_method: 'pm_card_visa', confirm: true }),
+      });
+      expect(((await paid.json()) as { status: string }).status).toBe('succeeded');
+
       started.child.kill('SIGTERM');
       const exit = await started.exited;
       expect(exit.code).toBe(0);
@@ -174,9 +198,13 @@ describe('yunpay CLI (compiled, run with node)', () => {
 
   it.skipIf(testStore() !== 'embedded')('a second start on a locked data dir fails with one clear line', async () => {
     const dataDir = tempDataDir();
-    const started = await start({ YUNPAY_DATA_DIR: dataDir, PORT: String(await freePort()) });
+    const started = await start({ YUNPAY_DATA_DIR: dataDir, PORT: String(await freePort()), YUNPAY_NETWORK_PORT: '0' });
     try {
-      const second = await run(['start'], { YUNPAY_DATA_DIR: dataDir, PORT: String(await freePort()) });
+      const second = await run(['start'], {
+        YUNPAY_DATA_DIR: dataDir,
+        PORT: String(await freePort()),
+        YUNPAY_NETWORK_PORT: '0',
+      });
       expect(second.code).toBe(1);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
       expect(second.stderr).toContain(`is in use by process ${started.child.pid ?? ''}`);
@@ -185,6 +213,64 @@ describe('yunpay CLI (compiled, run with node)', () => {
       started.child.kill('SIGTERM');
       expect((await started.exited).code).toBe(0);
     }
+  });
+
+  it('role network-sim serves ISO 8583 alone, survives malformed frames, and exits 0 on SIGTERM', async () => {
+    const dataDir = tempDataDir();
+    const networkPort = await freePort();
+    const started = await start({
+      YUNPAY_ROLE: 'network-sim',
+      YUNPAY_NETWORK_PORT: String(networkPort),
+      YUNPAY_DATA_DIR: dataDir,
+    });
+    try {
+      expect(started.banner).toContain(`Card network   ISO 8583 over TCP at 127.0.0.1:${networkPort}`);
+      expect(started.banner).not.toContain('API ');
+      // Garbage: a zero length prefix, then bytes that are no message at all. The connection is closed.
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = connect(networkPort, '127.0.0.1', () => socket.write(Buffer.from([0, 0, 1, 2, 3, 4])));
+        socket.on('close', () => resolve(true));
+        socket.on('error', () => undefined);
+        setTimeout(() => resolve(false), 5_000);
+      });
+      expect(closed).toBe(true);
+      // The simulator still answers a well-formed echo on a new connection.
+      const echo = await new Promise<string>((resolve, reject) => {
+        const reader = new Iso8583FrameReader();
+        const socket = connect(networkPort, '127.0.0.1', () =>
+          socket.write(packIso8583Frame(createIso8583Message('0800', { 7: '1123120000', 11: '000001', 70: '301' }))),
+        );
+        socket.on('data', (chunk: Buffer) => {
+          for (const body of reader.push(chunk)) {
+            const response = unpackIso8583(body);
+            socket.destroy();
+            resolve(`${response.mti}:${response.fields.get(39) ?? ''}`);
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(echo).toBe('0810:00');
+      started.child.kill('SIGTERM');
+      expect((await started.exited).code).toBe(0);
+    } finally {
+      started.child.kill('SIGKILL');
+    }
+  });
+
+  it('cards rewrap moves every stored card to the current vault key and says so', async () => {
+    const key = () => Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))).toString('base64');
+    const env = {
+      ...(await storeEnv()),
+      YUNPAY_DATA_DIR: tempDataDir(),
+      YUNPAY_VAULT_KEYS: `old:${key()},new:${key()}`,
+      YUNPAY_VAULT_KEY_ID: 'new',
+      YUNPAY_VAULT_FINGERPRINT_KEY: `fp:${key()}`,
+    };
+    const exit = await run(['cards', 'rewrap'], env);
+    expect(exit.stderr).toBe('');
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('Current key: new');
+    expect(exit.stdout).not.toContain(env.YUNPAY_VAULT_KEYS.split(',')[0]!.slice(4));
   });
 
   it('migrate applies the migrations once and reports them', async () => {
@@ -225,7 +311,7 @@ describe('yunpay CLI (compiled, run with node)', () => {
     expect(exit.code).toBe(78);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
     expect(exit.stderr).toContain('PORT must be an integer');
-    expect(exit.stderr).toContain('YUNPAY_ROLE must be one of all, api, worker');
+    expect(exit.stderr).toContain('YUNPAY_ROLE must be one of all, api, worker, network-sim');
     expect(exit.stdout).toBe('');
   });
 

@@ -35,6 +35,12 @@ describe('loadConfig', () => {
       merchantFeeBasisPoints: 60,
       merchantFeeFixedMinor: {},
       webhookAllowPrivate: false,
+      cardNetwork: {
+        host: '127.0.0.1',
+        port: 8583,
+        requestTimeoutMs: limits.cardNetworkRequestTimeoutMsDefault,
+        poolSize: limits.cardNetworkPoolSizeDefault,
+      },
     });
   });
 
@@ -58,6 +64,10 @@ describe('loadConfig', () => {
         YUNPAY_MERCHANT_FEE_BPS: '250',
         YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
         YUNPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
+        YUNPAY_NETWORK_HOST: 'network.internal',
+        YUNPAY_NETWORK_PORT: '9583',
+        YUNPAY_NETWORK_TIMEOUT_MS: '2500',
+        YUNPAY_NETWORK_POOL_SIZE: '4',
       },
       { cwd: '/srv/yunpay' },
     );
@@ -78,6 +88,7 @@ describe('loadConfig', () => {
       merchantFeeBasisPoints: 250,
       merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
       webhookAllowPrivate: true,
+      cardNetwork: { host: 'network.internal', port: 9583, requestTimeoutMs: 2500, poolSize: 4 },
     });
   });
 
@@ -133,8 +144,18 @@ describe('loadConfig', () => {
     { name: 'not a url', env: { DATABASE_URL: 'localhost:5432' }, mentions: 'DATABASE_URL' },
     {
       name: 'unknown role',
-      env: { YUNPAY_ROLE: 'network-sim' },
-      mentions: 'YUNPAY_ROLE must be one of all, api, worker',
+      env: { YUNPAY_ROLE: 'issuer' },
+      mentions: 'YUNPAY_ROLE must be one of all, api, worker, network-sim',
+    },
+    {
+      name: 'network port 0 outside roles all and network-sim',
+      env: { YUNPAY_ROLE: 'api', YUNPAY_NETWORK_PORT: '0' },
+      mentions: 'YUNPAY_NETWORK_PORT must name',
+    },
+    {
+      name: 'network timeout out of range',
+      env: { YUNPAY_NETWORK_TIMEOUT_MS: '1' },
+      mentions: 'YUNPAY_NETWORK_TIMEOUT_MS must be an integer',
     },
     { name: 'unknown log level', env: { LOG_LEVEL: 'verbose' }, mentions: 'LOG_LEVEL must be one of' },
     { name: 'batch size 0', env: { YUNPAY_LEDGER_BATCH_SIZE_MAX: '0' }, mentions: 'YUNPAY_LEDGER_BATCH_SIZE_MAX' },

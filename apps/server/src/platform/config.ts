@@ -5,7 +5,7 @@ import { AppError } from './errors.js';
 import { limits } from './limits.js';
 import { isKnownCurrency } from './money.js';
 
-export const roles = ['all', 'api', 'worker'] as const;
+export const roles = ['all', 'api', 'worker', 'network-sim'] as const;
 export type Role = (typeof roles)[number];
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +38,14 @@ export interface Config {
   merchantFeeFixedMinor: Readonly<Record<string, number>>;
   /** Allow webhook endpoints on loopback, private and link-local addresses (tests and labs only). */
   webhookAllowPrivate: boolean;
+  /** The card network: where the simulator listens (roles network-sim, all) and the gateway connects. */
+  cardNetwork: {
+    host: string;
+    /** 0 in role `all`: the in-process simulator takes any free port and the gateway follows it. */
+    port: number;
+    requestTimeoutMs: number;
+    poolSize: number;
+  };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -57,7 +65,7 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     defaultValue: 'generated',
     description: 'bearer token for /admin/v1; unset: generated once, kept in <data dir>/admin-token',
   },
-  { name: 'YUNPAY_ROLE', defaultValue: 'all', description: 'all | api | worker' },
+  { name: 'YUNPAY_ROLE', defaultValue: 'all', description: 'all | api | worker | network-sim' },
   { name: 'LOG_LEVEL', defaultValue: 'info', description: logLevels.join(' | ') },
   {
     name: 'DATABASE_POOL_SIZE',
@@ -103,6 +111,43 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
     defaultValue: 'false',
     description: 'true | false: allow webhook URLs resolving to loopback, private or link-local addresses',
+  },
+  {
+    name: 'YUNPAY_NETWORK_HOST',
+    defaultValue: '127.0.0.1',
+    description: 'card network (ISO 8583 over TCP): where the simulator listens and the gateway connects',
+  },
+  {
+    name: 'YUNPAY_NETWORK_PORT',
+    defaultValue: '8583',
+    description: 'card network TCP port (0 in role all: any free port)',
+  },
+  {
+    name: 'YUNPAY_NETWORK_TIMEOUT_MS',
+    defaultValue: String(limits.cardNetworkRequestTimeoutMsDefault),
+    description: `card network answer timeout before a reversal (${limits.cardNetworkRequestTimeoutMsMin}-${limits.cardNetworkRequestTimeoutMsMax})`,
+  },
+  {
+    name: 'YUNPAY_NETWORK_POOL_SIZE',
+    defaultValue: String(limits.cardNetworkPoolSizeDefault),
+    description: `card network TCP connections per process (1-${limits.cardNetworkPoolSizeMax})`,
+  },
+  {
+    name: 'YUNPAY_VAULT_KEYS',
+    defaultValue: 'generated',
+    description:
+      'card vault key-encryption keys id:base64[,id:base64] (32 bytes each); unset: generated once in <data dir>/vault-keys.json',
+  },
+  { name: 'YUNPAY_VAULT_KEY_ID', defaultValue: 'first key', description: 'id of the current card vault key' },
+  {
+    name: 'YUNPAY_VAULT_FINGERPRINT_KEY',
+    defaultValue: 'generated',
+    description: 'id:base64 key of the card fingerprint HMAC (required with YUNPAY_VAULT_KEYS)',
+  },
+  {
+    name: 'YUNPAY_VAULT_KEYS_FILE',
+    defaultValue: '<data dir>/vault-keys.json',
+    description: 'JSON key file used when YUNPAY_VAULT_KEYS is unset (mode 0600)',
   },
 ];
 
@@ -198,15 +243,19 @@ function readDatabase(env: Env, problems: Problems): DatabaseConfig {
   return { kind: 'postgres', url: text };
 }
 
-function readHost(env: Env, problems: Problems): string {
-  const text = readText(env, 'HOST');
+function readHostNamed(env: Env, problems: Problems, name: string): string {
+  const text = readText(env, name);
   if (text === undefined) return '127.0.0.1';
   // A host name, an IPv4 address or an IPv6 address; no scheme, port or path.
   if (text.length > 253 || !/^[A-Za-z0-9.:-]+$/.test(text)) {
-    problems.list.push(`HOST must be a host name or IP address such as 127.0.0.1 or 0.0.0.0 (got "${text}")`);
+    problems.list.push(`${name} must be a host name or IP address such as 127.0.0.1 or 0.0.0.0 (got "${text}")`);
     return '127.0.0.1';
   }
   return text;
+}
+
+function readHost(env: Env, problems: Problems): string {
+  return readHostNamed(env, problems, 'HOST');
 }
 
 function readAdminToken(env: Env, problems: Problems): string | null {
@@ -296,6 +345,27 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
       choices: ['true', 'false'],
       defaultValue: 'false',
     }) === 'true';
+  const cardNetwork = {
+    host: readHostNamed(env, problems, 'YUNPAY_NETWORK_HOST'),
+    port: readInteger(env, problems, { name: 'YUNPAY_NETWORK_PORT', defaultValue: 8583, min: 0, max: 65_535 }),
+    requestTimeoutMs: readInteger(env, problems, {
+      name: 'YUNPAY_NETWORK_TIMEOUT_MS',
+      defaultValue: limits.cardNetworkRequestTimeoutMsDefault,
+      min: limits.cardNetworkRequestTimeoutMsMin,
+      max: limits.cardNetworkRequestTimeoutMsMax,
+    }),
+    poolSize: readInteger(env, problems, {
+      name: 'YUNPAY_NETWORK_POOL_SIZE',
+      defaultValue: limits.cardNetworkPoolSizeDefault,
+      min: 1,
+      max: limits.cardNetworkPoolSizeMax,
+    }),
+  };
+  if (cardNetwork.port === 0 && (role === 'api' || role === 'worker')) {
+    problems.list.push(
+      "YUNPAY_NETWORK_PORT must name the network simulator's port in role api or worker (0 only works in role all or network-sim)",
+    );
+  }
   if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.list.push(
@@ -325,6 +395,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     merchantFeeBasisPoints,
     merchantFeeFixedMinor,
     webhookAllowPrivate,
+    cardNetwork,
   };
 }
 

@@ -99,6 +99,23 @@ export const errorCatalog = {
     status: 500,
     message: 'A stored card failed its integrity check and cannot be read.',
   },
+  // cards: payment methods, gateway and network (modules/cards); the card_error ones are Stripe's codes
+  expired_card: { status: 402, message: 'The card has expired.' },
+  incorrect_cvc: { status: 402, message: "The card's security code is incorrect." },
+  incorrect_number: { status: 402, message: 'The card number is incorrect.' },
+  processing_error: { status: 402, message: 'An error occurred while processing the card. Try again later.' },
+  authentication_required: { status: 402, message: 'The card was declined: the issuer requires authentication.' },
+  payment_method_unexpected_state: {
+    status: 400,
+    message: 'The PaymentMethod is not in a state that allows this.',
+  },
+  payment_method_unactivated: { status: 400, message: 'Test payment methods are not available in live mode.' },
+  card_network_unavailable: { status: 503, message: 'The card network cannot be reached. Nothing was sent.' },
+  card_network_timeout: { status: 504, message: 'The card network did not answer in time.' },
+  card_network_response_invalid: {
+    status: 502,
+    message: 'The card network answered with a response that does not match.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

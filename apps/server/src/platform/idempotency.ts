@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Db } from './db.js';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from './errors.js';
 import type { Migration } from './migrations.js';
+import { loadInstallKeys, type SecretKey } from './secret-box.js';
 
 /**
  * Idempotency keys for every mutation that a client may retry: the first response is stored and
@@ -28,6 +29,15 @@ export const idempotencyMigrations: readonly Migration[] = [
         primary key (scope, key)
       );
       create index idempotency_keys_created on idempotency_keys (created_at);
+    `,
+  },
+  {
+    id: '0051_idempotency_keyed_hashes',
+    sql: `
+      -- Request hashes are stored keyed (HMAC under this install secret): a body may hold a card
+      -- number, and a plain hash of it could be brute-forced back (PCI DSS 3.5.1.1).
+      create table idempotency_secrets (id integer primary key check (id = 1), secret text not null);
+      delete from idempotency_keys;
     `,
   },
 ];
@@ -142,6 +152,17 @@ function isStoredError(body: unknown): body is StoredError {
 }
 
 export function createIdempotencyStore(db: Db): IdempotencyStore {
+  // One install-wide key, shared by every node through the database; loaded once per process.
+  let hashKey: Promise<SecretKey> | null = null;
+  async function keyed(hash: string): Promise<string> {
+    hashKey ??= loadInstallKeys(db, 'idempotency_secrets', ['request_hash']).then((keys) => keys.request_hash);
+    const key = await hashKey.catch((error: unknown) => {
+      hashKey = null;
+      throw error;
+    });
+    return createHmac('sha256', key.reveal()).update(hash).digest('hex');
+  }
+
   async function claim(scope: string, key: string, hash: string): Promise<'claimed' | Row> {
     const inserted = await db.query<{ key: string }>(
       `insert into idempotency_keys (scope, key, request_hash, state) values ($1, $2, $3, 'in_progress')
@@ -215,7 +236,8 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
   }
 
   return {
-    async claim({ scope, key, requestHash: hash }) {
+    async claim({ scope, key, requestHash }) {
+      const hash = await keyed(requestHash);
       const claimed = await claim(scope, key, hash);
       if (claimed === 'claimed') return { state: 'claimed' };
       if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
@@ -237,7 +259,8 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
       ]);
     },
 
-    async run({ scope, key, requestHash: hash }, fn) {
+    async run({ scope, key, requestHash }, fn) {
+      const hash = await keyed(requestHash);
       const claimed = await claim(scope, key, hash);
       if (claimed === 'claimed') return execute(scope, key, fn);
       if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });

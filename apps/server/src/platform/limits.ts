@@ -224,6 +224,20 @@ export const limits = {
   cardsIso8583FrameBytesMax: 2_048,
   // --- end cards: ISO 8583 ---
 
+  // --- cards: network connection (config, modules/cards) ---
+  /** How long the gateway waits for the network's answer before it reverses. */
+  cardNetworkRequestTimeoutMsDefault: 5_000,
+  cardNetworkRequestTimeoutMsMin: 50,
+  cardNetworkRequestTimeoutMsMax: 60_000,
+  /** TCP connections from one process to the card network. */
+  cardNetworkPoolSizeDefault: 2,
+  cardNetworkPoolSizeMax: 16,
+  /** Pending card charges and network transactions the recovery sweep looks at per run. */
+  cardRecoveryBatchSizeMax: 100,
+  /** How often the worker repeats unconfirmed reversals and recovers card charges a crash left pending. */
+  cardSweepIntervalMs: 2_000,
+  // --- end cards: network connection ---
+
   // --- cards: vault (modules/cards/vault) ---
   /** Key-encryption keys (and fingerprint keys) one configuration may list. */
   cardVaultKeysMax: 16,

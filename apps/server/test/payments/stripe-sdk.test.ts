@@ -5,7 +5,8 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyLedger } from '../../src/modules/ledger/index.js';
 import { createMerchant } from '../support/merchant.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import { startCardPlatform, type CardTestPlatform } from '../support/cards.js';
+import type { TestPlatform } from '../support/platform.js';
 import { api, signUp, topUp, type TestUser } from '../support/wallet.js';
 import { Receiver } from '../webhooks/receiver.js';
 
@@ -22,6 +23,7 @@ const fixtures = JSON.parse(
 };
 
 let platform: TestPlatform;
+let cards: CardTestPlatform;
 let stripe: Stripe;
 let payer: TestUser;
 const receiver = new Receiver();
@@ -29,7 +31,8 @@ const receiver = new Receiver();
 beforeAll(async () => {
   await receiver.start();
   // The webhook receiver is on loopback: allow private targets for this test only.
-  platform = await startPlatform({ webhookAllowPrivate: true });
+  cards = await startCardPlatform({ webhookAllowPrivate: true });
+  platform = cards.platform;
   const merchant = await createMerchant(platform.baseUrl, platform.adminToken);
   const port = Number(new URL(platform.baseUrl).port);
   stripe = new Stripe(merchant.secretKey, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
@@ -41,7 +44,7 @@ afterAll(async () => {
   await receiver.stop();
   const report = await verifyLedger(platform.db);
   expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-  await platform.close();
+  await cards.close();
 });
 
 async function paymentCode(): Promise<string> {
@@ -152,6 +155,56 @@ describe('the official stripe SDK against Yunpay', () => {
       .create({ name: 'Other' }, { idempotencyKey: 'sdk-retry-1' })
       .catch((error: unknown) => error);
     expect(mismatch).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
+  });
+
+  test('cards: pm_card_visa pays, pm_card_chargeDeclined fails with its decline_code, a card payment is refunded', async () => {
+    const customer = await stripe.customers.create({ name: 'Card customer' });
+    const paid = await stripe.paymentIntents.create({
+      amount: 2_000,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      expand: ['payment_method', 'latest_charge'],
+    });
+    expect(paid.status).toBe('succeeded');
+    const method = paid.payment_method as Stripe.PaymentMethod;
+    expect(method.card).toMatchObject({ brand: 'visa', last4: '4242', funding: 'credit' });
+    expectFixtureFields('payment_method', method);
+    const charge = paid.latest_charge as Stripe.Charge;
+    expect(charge.payment_method_details?.type).toBe('card');
+    expect(charge.payment_method_details?.card?.last4).toBe('4242');
+    expectFixtureFields('charge', charge);
+
+    const declined = await stripe.paymentIntents
+      .create({ amount: 2_000, currency: 'usd', payment_method: 'pm_card_chargeDeclined', confirm: true })
+      .catch((error: unknown) => error);
+    expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
+    const cardError = declined as Stripe.errors.StripeCardError;
+    expect(cardError.code).toBe('card_declined');
+    expect(cardError.decline_code).toBe('generic_decline');
+    expect(cardError.payment_intent?.status).toBe('requires_payment_method');
+    expect(cardError.payment_intent?.last_payment_error?.decline_code).toBe('generic_decline');
+
+    const refund = await stripe.refunds.create({ payment_intent: paid.id, amount: 500 });
+    expect(refund).toMatchObject({ status: 'succeeded', amount: 500, charge: charge.id });
+    expectFixtureFields('refund', refund);
+    const refundedCharge = await stripe.charges.retrieve(charge.id);
+    expect(refundedCharge.amount_refunded).toBe(500);
+
+    const created = await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_mastercard' } });
+    const attached = await stripe.paymentMethods.attach(created.id, { customer: customer.id });
+    expect(attached.customer).toBe(customer.id);
+    const listed = await stripe.paymentMethods.list({ customer: customer.id, type: 'card' });
+    expect(listed.data.map((entry) => entry.id)).toContain(created.id);
+    const second = await stripe.paymentIntents.create({
+      amount: 990,
+      currency: 'usd',
+      customer: customer.id,
+      payment_method: created.id,
+      confirm: true,
+    });
+    expect(second.status).toBe('succeeded');
   });
 
   test('a code that was never issued is refused, and the intent stays payable', async () => {

@@ -64,6 +64,7 @@ export async function startPlatform(
     logs,
     async close() {
       await app.close();
+      await services.close();
       await ledger.close();
       await testDb.dispose();
     },

@@ -124,4 +124,15 @@ export const paymentMigrations: readonly Migration[] = [
       create index payments_approvals_expiry on payments_approvals (expires_at) where status = 'pending';
     `,
   },
+  {
+    id: '0602_payments_cards',
+    sql: `
+      -- Card payments: the PaymentMethod (pm_…) an intent was confirmed with and its charge used;
+      -- a card refund the network declined is kept as failed, with Stripe's failure_reason.
+      alter table payments_intents add column payment_method_id text;
+      alter table payments_charges add column payment_method_id text;
+      -- The recovery sweep looks for card charges a crash left pending.
+      create index payments_charges_pending on payments_charges (created_at) where status = 'pending';
+    `,
+  },
 ];

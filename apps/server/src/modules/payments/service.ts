@@ -21,6 +21,49 @@ export interface Payer {
   details: Record<string, unknown>;
 }
 
+/** What the card network answered for a charge, a capture or a refund. */
+export type CardNetworkOutcome =
+  { approved: true } | { approved: false; code: string; declineCode: string | null; message: string };
+
+/**
+ * The card side of payments, implemented by the cards context: each call goes to the card network,
+ * so none is made inside a database transaction. Calls are idempotent by charge or refund id.
+ */
+export interface CardNetworkPort {
+  /** 0200 sale (automatic capture) or 0100 authorization (manual capture) of a charge. */
+  authorize(input: {
+    ctx: MerchantContext;
+    chargeId: string;
+    paymentMethodId: string;
+    amountMinor: bigint;
+    currency: string;
+    captureMethod: 'automatic' | 'manual';
+  }): Promise<CardNetworkOutcome>;
+  /** 0220 completion of a charge's authorization for the captured amount. */
+  capture(input: { ctx: MerchantContext; chargeId: string; amountMinor: bigint }): Promise<CardNetworkOutcome>;
+  /** 0400 reversal of a charge's uncaptured authorization (it is sure to go out, now or by the sweep). */
+  void(input: { ctx: MerchantContext; chargeId: string }): Promise<void>;
+  /** A credit to the card. */
+  refund(input: {
+    ctx: MerchantContext;
+    refundId: string;
+    paymentMethodId: string;
+    amountMinor: bigint;
+    currency: string;
+  }): Promise<CardNetworkOutcome>;
+  /** The final outcome of a charge's authorization; null while the network has not settled it (or never saw it). */
+  outcomeOf(chargeId: string): Promise<CardNetworkOutcome | null>;
+}
+
+/** A card PaymentMethod as the payments context needs it. */
+export interface CardForPayment {
+  paymentMethodId: string;
+  /** payment_method_details.card of the charge (brand, last4, exp, fingerprint, funding…; never the number). */
+  details: Record<string, unknown>;
+  /** Shown as the payer reference, e.g. `visa •••• 4242`. */
+  reference: string;
+}
+
 /** Something that records state changes as events in the caller's transaction (the outbox). */
 export interface PaymentEventSink {
   record(
@@ -29,7 +72,7 @@ export interface PaymentEventSink {
   ): Promise<void>;
 }
 
-export const paymentAccountCodes = { merchantBalance: 200, feeRevenue: 201 } as const;
+export const paymentAccountCodes = { merchantBalance: 200, feeRevenue: 201, cardNetworkClearing: 204 } as const;
 export const paymentTransferCodes = { charge: 2001, fee: 2002, refund: 2003, feeRefund: 2004 } as const;
 
 export const paymentLimits = {
@@ -65,6 +108,7 @@ export interface PaymentIntent {
   metadata: Record<string, string>;
   clientSecret: string;
   paymentMethodType: string | null;
+  paymentMethodId: string | null;
   latestChargeId: string | null;
   lastPaymentError: Record<string, unknown> | null;
   nextAction: Record<string, unknown> | null;
@@ -86,6 +130,7 @@ export interface Charge {
   status: 'pending' | 'succeeded' | 'failed';
   captured: boolean;
   paymentMethodDetails: Record<string, unknown>;
+  paymentMethodId: string | null;
   payerLedgerAccountId: string;
   balanceTransactionId: string | null;
   failureCode: string | null;
@@ -104,6 +149,8 @@ export interface Refund {
   currency: string;
   status: 'pending' | 'succeeded' | 'failed' | 'canceled';
   reason: string | null;
+  /** Why a card refund failed (Stripe's failure_reason), else null. */
+  failureReason: string | null;
   metadata: Record<string, string>;
   balanceTransactionId: string | null;
   createdAt: Date;
@@ -159,6 +206,7 @@ function intentFromRow(row: Row): PaymentIntent {
     metadata: row.metadata as Record<string, string>,
     clientSecret: row.client_secret as string,
     paymentMethodType: row.payment_method_type as string | null,
+    paymentMethodId: (row.payment_method_id as string | null | undefined) ?? null,
     latestChargeId: row.latest_charge_id as string | null,
     lastPaymentError: row.last_payment_error as Record<string, unknown> | null,
     nextAction: row.next_action as Record<string, unknown> | null,
@@ -182,6 +230,7 @@ function chargeFromRow(row: Row): Charge {
     status: row.status as Charge['status'],
     captured: row.captured as boolean,
     paymentMethodDetails: row.payment_method_details as Record<string, unknown>,
+    paymentMethodId: (row.payment_method_id as string | null | undefined) ?? null,
     payerLedgerAccountId: row.payer_ledger_account_id as string,
     balanceTransactionId: row.balance_transaction_id as string | null,
     failureCode: row.failure_code as string | null,
@@ -202,6 +251,7 @@ function refundFromRow(row: Row): Refund {
     currency: row.currency as string,
     status: row.status as Refund['status'],
     reason: row.reason as string | null,
+    failureReason: (row.failure_reason as string | null | undefined) ?? null,
     metadata: row.metadata as Record<string, string>,
     balanceTransactionId: row.balance_transaction_id as string | null,
     createdAt: row.created_at as Date,
@@ -231,6 +281,8 @@ export interface PaymentServiceDeps {
   /** The merchant's pricing (the merchants context). */
   pricingOf: (accountId: string) => Promise<Pricing>;
   events?: PaymentEventSink;
+  /** The card network (the cards context); without it, card payments are refused. */
+  cards?: CardNetworkPort;
   now?: () => Date;
 }
 
@@ -358,6 +410,232 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     }
   }
 
+  async function cardClearingAccount(livemode: boolean, currency: string): Promise<string> {
+    const id = transferIdFrom('payments.system', `${livemode}:${currency}:card_network_clearing`);
+    const [result] = await ledger.createAccounts([
+      {
+        id,
+        currency,
+        code: paymentAccountCodes.cardNetworkClearing,
+        metadata: { purpose: 'card_network_clearing', livemode },
+      },
+    ]);
+    assert(result?.result === 'ok' || result?.result === 'exists', `card clearing account: ${result?.result}`);
+    return id;
+  }
+
+  interface ChargeClaim {
+    intent: PaymentIntent;
+    chargeId: string;
+    fee: bigint;
+    payerLedgerAccountId: string;
+  }
+
+  /** Claims a confirmable intent (no second confirmation can run) and records its charge as pending. */
+  async function claimCharge(
+    ctx: MerchantContext,
+    intentId: string,
+    payer: Payer,
+    paymentMethod: { type: string; id: string | null },
+  ): Promise<ChargeClaim> {
+    const intent = await findIntent(db, ctx, intentId);
+    const confirmable: IntentStatus[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
+    if (!confirmable.includes(intent.status)) throw unexpectedState(intent, 'confirm');
+    const chargeId = newId('ch');
+    const fee = paymentFee(intent.amountMinor, intent.currency, await deps.pricingOf(ctx.accountId));
+    const claimed = await db.transaction(async (tx) => {
+      if (!(await transition(tx, ctx, intentId, confirmable, 'processing'))) return false;
+      await tx.query(
+        `insert into payments_charges (id, account_id, livemode, payment_intent_id, amount, currency, fee, status,
+           payment_method_details, payment_method_id, payer_ledger_account_id, created_at)
+         values ($1, $2, $3, $4, $5::bigint, $6, $7::bigint, 'pending', $8::text::jsonb, $9, $10, $11)`,
+        [
+          chargeId,
+          ctx.accountId,
+          ctx.livemode,
+          intentId,
+          intent.amountMinor,
+          intent.currency,
+          fee,
+          JSON.stringify(payer.details),
+          paymentMethod.id,
+          payer.ledgerAccountId,
+          now(),
+        ],
+      );
+      await tx.query(
+        `update payments_intents set latest_charge_id = $2, payment_method_type = $3, payer_reference = $4,
+           payment_method_id = $5, last_payment_error = null, next_action = null where id = $1`,
+        [intentId, chargeId, paymentMethod.type, payer.reference, paymentMethod.id],
+      );
+      return true;
+    });
+    if (!claimed) throw unexpectedState(await findIntent(db, ctx, intentId), 'confirm');
+    return { intent, chargeId, fee, payerLedgerAccountId: payer.ledgerAccountId };
+  }
+
+  /** Records a charge as failed and gives the intent back to the customer with Stripe's last_payment_error. */
+  async function failCharge(
+    ctx: MerchantContext,
+    chargeId: string,
+    intentId: string,
+    failure: { code: string; declineCode: string | null; message: string },
+  ): Promise<PaymentIntent> {
+    return db.transaction(async (tx) => {
+      await tx.query(
+        `update payments_charges set status = 'failed', failure_code = $2, failure_message = $3
+          where id = $1 and status = 'pending'`,
+        [chargeId, failure.code, failure.message],
+      );
+      const intent = await findIntent(tx, ctx, intentId);
+      const lastPaymentError: Record<string, unknown> = {
+        type: 'card_error',
+        code: failure.code,
+        ...(failure.declineCode === null ? {} : { decline_code: failure.declineCode }),
+        message: failure.message,
+        charge: chargeId,
+        ...(intent.paymentMethodId === null ? {} : { payment_method: { id: intent.paymentMethodId } }),
+      };
+      await tx.query(
+        `update payments_intents set status = 'requires_payment_method', last_payment_error = $2::text::jsonb,
+           updated_at = now() where id = $1`,
+        [intentId, JSON.stringify(lastPaymentError)],
+      );
+      await recordEvent(tx, ctx, 'charge.failed', chargeId);
+      await recordEvent(tx, ctx, 'payment_intent.payment_failed', intentId);
+      return findIntent(tx, ctx, intentId);
+    });
+  }
+
+  /**
+   * Moves a claimed charge's money: automatic capture posts payer → merchant and merchant → fee
+   * revenue as one linked chain; manual capture reserves the amount (a pending transfer) until
+   * capture or cancel. Transfer ids derive from the charge id, so posting twice posts once.
+   */
+  async function postCharge(ctx: MerchantContext, claim: ChargeClaim): Promise<PaymentIntent> {
+    const { intent, chargeId, fee } = claim;
+    const intentId = intent.id;
+    const [merchantId, feeRevenueId] = await Promise.all([
+      merchantAccount(ctx, intent.currency),
+      feeRevenueAccount(ctx.livemode, intent.currency),
+    ]);
+    const chargeTransferId = transferIdFrom('payments.charge', chargeId);
+    const results =
+      intent.captureMethod === 'automatic'
+        ? await ledger.submitTransfers([
+            {
+              id: chargeTransferId,
+              debitAccountId: claim.payerLedgerAccountId,
+              creditAccountId: merchantId,
+              amountMinor: intent.amountMinor,
+              currency: intent.currency,
+              code: paymentTransferCodes.charge,
+              linked: fee > 0n,
+              metadata: { charge: chargeId },
+            },
+            ...(fee > 0n
+              ? [
+                  {
+                    id: transferIdFrom('payments.fee', chargeId),
+                    debitAccountId: merchantId,
+                    creditAccountId: feeRevenueId,
+                    amountMinor: fee,
+                    currency: intent.currency,
+                    code: paymentTransferCodes.fee,
+                    metadata: { charge: chargeId },
+                  },
+                ]
+              : []),
+          ])
+        : await ledger.submitTransfers([
+            {
+              id: chargeTransferId,
+              debitAccountId: claim.payerLedgerAccountId,
+              creditAccountId: merchantId,
+              amountMinor: intent.amountMinor,
+              currency: intent.currency,
+              code: paymentTransferCodes.charge,
+              phase: 'pending',
+              timeoutS: paymentLimits.authorizationHoldS,
+              metadata: { charge: chargeId, capture: 'manual' },
+            },
+          ]);
+    const failed = results.find(
+      (result) => result.result !== 'ok' && result.result !== 'exists' && result.result !== 'linked_event_failed',
+    );
+    if (failed !== undefined) {
+      const failure = paymentFailure(failed.result);
+      return failCharge(ctx, chargeId, intentId, { code: failure.code, declineCode: null, message: failure.message });
+    }
+    return db.transaction(async (tx) => {
+      if (intent.captureMethod === 'automatic') {
+        const balanceTransactionId = await insertBalanceTransaction(tx, ctx, {
+          type: 'charge',
+          amount: intent.amountMinor,
+          fee,
+          currency: intent.currency,
+          sourceId: chargeId,
+          ledgerTransferId: chargeTransferId,
+        });
+        await tx.query(
+          `update payments_charges set status = 'succeeded', captured = true, amount_captured = amount,
+             balance_transaction_id = $2 where id = $1`,
+          [chargeId, balanceTransactionId],
+        );
+        await tx.query(
+          `update payments_intents set status = 'succeeded', amount_received = amount, updated_at = now() where id = $1`,
+          [intentId],
+        );
+        await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
+        await recordEvent(tx, ctx, 'payment_intent.succeeded', intentId);
+      } else {
+        await tx.query(`update payments_charges set status = 'succeeded' where id = $1`, [chargeId]);
+        await tx.query(
+          `update payments_intents set status = 'requires_capture', amount_capturable = amount,
+             reservation_transfer_id = $2, updated_at = now() where id = $1`,
+          [intentId, chargeTransferId],
+        );
+        await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
+        await recordEvent(tx, ctx, 'payment_intent.amount_capturable_updated', intentId);
+      }
+      return findIntent(tx, ctx, intentId);
+    });
+  }
+
+  /** A card refund the network did not take: the refund fails and the charge is refundable again. */
+  async function failRefund(
+    ctx: MerchantContext,
+    chargeId: string,
+    refundId: string,
+    amount: bigint,
+    feePart: bigint,
+    failure: { code: string; declineCode: string | null; message: string },
+  ): Promise<Refund> {
+    return db.transaction(async (tx) => {
+      await tx.query(
+        `update payments_charges set amount_refunded = amount_refunded - $2::bigint, fee_refunded = fee_refunded - $3::bigint
+          where id = $1`,
+        [chargeId, amount, feePart],
+      );
+      // Stripe's failure_reason values: declined, expired_or_canceled_card, lost_or_stolen_card, unknown.
+      const reason =
+        failure.declineCode === 'expired_card'
+          ? 'expired_or_canceled_card'
+          : failure.declineCode === 'lost_card' || failure.declineCode === 'stolen_card'
+            ? 'lost_or_stolen_card'
+            : failure.code === 'processing_error'
+              ? 'unknown'
+              : 'declined';
+      await tx.query(`update payments_refunds set status = 'failed', failure_reason = $2 where id = $1`, [
+        refundId,
+        reason,
+      ]);
+      await recordEvent(tx, ctx, 'refund.failed', refundId);
+      const rows = await tx.query<Row>('select * from payments_refunds where id = $1', [refundId]);
+      return refundFromRow(rows[0]!);
+    });
+  }
+
   return {
     async createIntent(
       ctx: MerchantContext,
@@ -402,6 +680,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
 
     retrieveIntent: (ctx: MerchantContext, id: string) => findIntent(db, ctx, id),
 
+    /** The ledger account card money comes in through (credited to merchants, to wallets on top-ups). */
+    cardClearingAccount: (livemode: boolean, currency: string) => cardClearingAccount(livemode, currency),
+
     /** An intent by id alone (for a payer who scanned its QR); null when there is none. */
     async findIntentForPayer(id: string): Promise<PaymentIntent | null> {
       const rows = await db.query<Row>('select * from payments_intents where id = $1', [id]);
@@ -430,6 +711,26 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     },
     retrieveCharge: (ctx: MerchantContext, id: string) => findCharge(db, ctx, id),
 
+    /** Sets the PaymentMethod an unconfirmed intent will be confirmed with (it then requires confirmation). */
+    async setPaymentMethod(
+      ctx: MerchantContext,
+      intentId: string,
+      paymentMethodId: string,
+      paymentMethodType: string,
+    ): Promise<PaymentIntent> {
+      return db.transaction(async (tx) => {
+        const settable: IntentStatus[] = ['requires_payment_method', 'requires_confirmation'];
+        if (!(await transition(tx, ctx, intentId, settable, 'requires_confirmation'))) {
+          throw unexpectedState(await findIntent(tx, ctx, intentId), 'update');
+        }
+        await tx.query(
+          `update payments_intents set payment_method_id = $2, payment_method_type = $3, updated_at = now() where id = $1`,
+          [intentId, paymentMethodId, paymentMethodType],
+        );
+        return findIntent(tx, ctx, intentId);
+      });
+    },
+
     /**
      * Confirms an intent with a payer whose funds the ledger can move: automatic capture posts
      * payer → merchant and merchant → fee revenue as one linked chain; manual capture reserves the
@@ -441,139 +742,86 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       payer: Payer,
       paymentMethodType: string,
     ): Promise<PaymentIntent> {
+      const claim = await claimCharge(ctx, intentId, payer, { type: paymentMethodType, id: null });
+      return postCharge(ctx, claim);
+    },
+
+    /**
+     * Confirms an intent with a card PaymentMethod: the charge is recorded as pending first, then
+     * the card network is asked (outside any transaction), then the answer is recorded. An approval
+     * credits the merchant from the card network clearing account; a decline leaves the intent in
+     * requires_payment_method with Stripe's last_payment_error.
+     */
+    async confirmWithCard(ctx: MerchantContext, intentId: string, card: CardForPayment): Promise<PaymentIntent> {
+      const network = deps.cards;
+      if (network === undefined) {
+        throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
+      }
       const intent = await findIntent(db, ctx, intentId);
-      const confirmable: IntentStatus[] = ['requires_payment_method', 'requires_confirmation', 'requires_action'];
-      if (!confirmable.includes(intent.status)) throw unexpectedState(intent, 'confirm');
-      const chargeId = newId('ch');
-      const [merchantId, feeRevenueId, pricing] = await Promise.all([
-        merchantAccount(ctx, intent.currency),
-        feeRevenueAccount(ctx.livemode, intent.currency),
-        deps.pricingOf(ctx.accountId),
-      ]);
-      const fee = paymentFee(intent.amountMinor, intent.currency, pricing);
-      // Intent first: claim the intent (no second confirmation can run), record the charge as pending.
-      const claimed = await db.transaction(async (tx) => {
-        if (!(await transition(tx, ctx, intentId, confirmable, 'processing'))) return false;
-        await tx.query(
-          `insert into payments_charges (id, account_id, livemode, payment_intent_id, amount, currency, fee, status,
-             payment_method_details, payer_ledger_account_id, created_at)
-           values ($1, $2, $3, $4, $5::bigint, $6, $7::bigint, 'pending', $8::text::jsonb, $9, $10)`,
-          [
-            chargeId,
-            ctx.accountId,
-            ctx.livemode,
-            intentId,
-            intent.amountMinor,
-            intent.currency,
-            fee,
-            JSON.stringify(payer.details),
-            payer.ledgerAccountId,
-            now(),
-          ],
-        );
-        await tx.query(
-          `update payments_intents set latest_charge_id = $2, payment_method_type = $3, payer_reference = $4,
-             last_payment_error = null, next_action = null where id = $1`,
-          [intentId, chargeId, paymentMethodType, payer.reference],
-        );
-        return true;
-      });
-      if (!claimed) throw unexpectedState(await findIntent(db, ctx, intentId), 'confirm');
-      const chargeTransferId = transferIdFrom('payments.charge', chargeId);
-      const results =
-        intent.captureMethod === 'automatic'
-          ? await ledger.submitTransfers([
-              {
-                id: chargeTransferId,
-                debitAccountId: payer.ledgerAccountId,
-                creditAccountId: merchantId,
-                amountMinor: intent.amountMinor,
-                currency: intent.currency,
-                code: paymentTransferCodes.charge,
-                linked: fee > 0n,
-                metadata: { charge: chargeId },
-              },
-              ...(fee > 0n
-                ? [
-                    {
-                      id: transferIdFrom('payments.fee', chargeId),
-                      debitAccountId: merchantId,
-                      creditAccountId: feeRevenueId,
-                      amountMinor: fee,
-                      currency: intent.currency,
-                      code: paymentTransferCodes.fee,
-                      metadata: { charge: chargeId },
-                    },
-                  ]
-                : []),
-            ])
-          : await ledger.submitTransfers([
-              {
-                id: chargeTransferId,
-                debitAccountId: payer.ledgerAccountId,
-                creditAccountId: merchantId,
-                amountMinor: intent.amountMinor,
-                currency: intent.currency,
-                code: paymentTransferCodes.charge,
-                phase: 'pending',
-                timeoutS: paymentLimits.authorizationHoldS,
-                metadata: { charge: chargeId, capture: 'manual' },
-              },
-            ]);
-      const failed = results.find(
-        (result) => result.result !== 'ok' && result.result !== 'exists' && result.result !== 'linked_event_failed',
+      const payer: Payer = {
+        ledgerAccountId: await cardClearingAccount(ctx.livemode, intent.currency),
+        reference: card.reference,
+        details: { type: 'card', card: card.details },
+      };
+      const claim = await claimCharge(ctx, intentId, payer, { type: 'card', id: card.paymentMethodId });
+      let outcome: CardNetworkOutcome;
+      try {
+        outcome = await network.authorize({
+          ctx,
+          chargeId: claim.chargeId,
+          paymentMethodId: card.paymentMethodId,
+          amountMinor: claim.intent.amountMinor,
+          currency: claim.intent.currency,
+          captureMethod: claim.intent.captureMethod,
+        });
+      } catch (error) {
+        // The gateway records every attempt before it sends: an error here means it could not even
+        // record one (e.g. the card could not be read). Nothing reached the network.
+        await failCharge(ctx, claim.chargeId, intentId, {
+          code: 'processing_error',
+          declineCode: null,
+          message: 'An error occurred while processing the card.',
+        });
+        throw error;
+      }
+      if (!outcome.approved) return failCharge(ctx, claim.chargeId, intentId, outcome);
+      return postCharge(ctx, claim);
+    },
+
+    /**
+     * Finishes card charges a crash left pending (the worker calls this): approved ones are posted,
+     * failed ones recorded; those whose network outcome is not settled yet are left for the next run.
+     */
+    async recoverCardCharges(options: { olderThanMs: number; batchSizeMax: number }): Promise<number> {
+      const network = deps.cards;
+      if (network === undefined) return 0;
+      const rows = await db.query<Row>(
+        `select * from payments_charges
+          where status = 'pending' and payment_method_details->>'type' = 'card' and created_at < $1
+          order by created_at limit $2`,
+        [new Date(now().getTime() - options.olderThanMs), options.batchSizeMax],
       );
-      return db.transaction(async (tx) => {
-        if (failed !== undefined) {
-          const failure = paymentFailure(failed.result);
-          await tx.query(
-            `update payments_charges set status = 'failed', failure_code = $2, failure_message = $3 where id = $1`,
-            [chargeId, failure.code, failure.message],
-          );
-          await tx.query(
-            `update payments_intents set status = 'requires_payment_method', last_payment_error = $2::text::jsonb, updated_at = now()
-              where id = $1`,
-            [
-              intentId,
-              JSON.stringify({ type: 'card_error', code: failure.code, message: failure.message, charge: chargeId }),
-            ],
-          );
-          await recordEvent(tx, ctx, 'charge.failed', chargeId);
-          await recordEvent(tx, ctx, 'payment_intent.payment_failed', intentId);
-          return findIntent(tx, ctx, intentId);
-        }
-        if (intent.captureMethod === 'automatic') {
-          const balanceTransactionId = await insertBalanceTransaction(tx, ctx, {
-            type: 'charge',
-            amount: intent.amountMinor,
-            fee,
-            currency: intent.currency,
-            sourceId: chargeId,
-            ledgerTransferId: chargeTransferId,
+      let recovered = 0;
+      for (const row of rows) {
+        const charge = chargeFromRow(row);
+        const ctx = { accountId: charge.accountId, livemode: charge.livemode };
+        const outcome = await network.outcomeOf(charge.id);
+        if (outcome === null) continue;
+        const intent = await findIntent(db, ctx, charge.paymentIntentId);
+        if (intent.status !== 'processing' || intent.latestChargeId !== charge.id) continue;
+        if (outcome.approved) {
+          await postCharge(ctx, {
+            intent,
+            chargeId: charge.id,
+            fee: charge.feeMinor,
+            payerLedgerAccountId: charge.payerLedgerAccountId,
           });
-          await tx.query(
-            `update payments_charges set status = 'succeeded', captured = true, amount_captured = amount,
-               balance_transaction_id = $2 where id = $1`,
-            [chargeId, balanceTransactionId],
-          );
-          await tx.query(
-            `update payments_intents set status = 'succeeded', amount_received = amount, updated_at = now() where id = $1`,
-            [intentId],
-          );
-          await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
-          await recordEvent(tx, ctx, 'payment_intent.succeeded', intentId);
         } else {
-          await tx.query(`update payments_charges set status = 'succeeded' where id = $1`, [chargeId]);
-          await tx.query(
-            `update payments_intents set status = 'requires_capture', amount_capturable = amount,
-               reservation_transfer_id = $2, updated_at = now() where id = $1`,
-            [intentId, chargeTransferId],
-          );
-          await recordEvent(tx, ctx, 'charge.succeeded', chargeId);
-          await recordEvent(tx, ctx, 'payment_intent.amount_capturable_updated', intentId);
+          await failCharge(ctx, charge.id, intent.id, outcome);
         }
-        return findIntent(tx, ctx, intentId);
-      });
+        recovered += 1;
+      }
+      return recovered;
     },
 
     /** Captures all or part of a reserved amount; the rest is released to the payer. */
@@ -592,6 +840,22 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       }
       const chargeId = intent.latestChargeId;
       assert(chargeId !== null, 'a capturable intent has a charge');
+      if (intent.paymentMethodType === 'card') {
+        assert(deps.cards !== undefined, 'a card intent implies a card network');
+        const outcome = await deps.cards
+          .capture({ ctx, chargeId, amountMinor: amount })
+          .catch(async (error: unknown) => {
+            await transition(db, ctx, intentId, ['processing'], 'requires_capture');
+            throw error;
+          });
+        if (!outcome.approved) {
+          await transition(db, ctx, intentId, ['processing'], 'requires_capture');
+          throw new AppError('card_declined', {
+            message: `The card network refused the capture: ${outcome.message}`,
+            details: { decline_code: outcome.declineCode ?? outcome.code, charge: chargeId },
+          });
+        }
+      }
       const [merchantId, feeRevenueId, pricing] = await Promise.all([
         merchantAccount(ctx, intent.currency),
         feeRevenueAccount(ctx.livemode, intent.currency),
@@ -677,6 +941,15 @@ export function createPaymentService(deps: PaymentServiceDeps) {
         'requires_capture',
       ];
       if (!(await transition(db, ctx, intentId, cancelable, 'processing'))) throw unexpectedState(intent, 'cancel');
+      if (
+        intent.status === 'requires_capture' &&
+        intent.latestChargeId !== null &&
+        intent.paymentMethodType === 'card'
+      ) {
+        assert(deps.cards !== undefined, 'a card intent implies a card network');
+        // The gateway records the reversal before sending it and repeats it until the network confirms.
+        await deps.cards.void({ ctx, chargeId: intent.latestChargeId });
+      }
       if (intent.status === 'requires_capture' && intent.latestChargeId !== null) {
         const [result] = await ledger.submitTransfers([
           {
@@ -763,6 +1036,23 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           now(),
         ],
       );
+      if (charge.paymentMethodDetails.type === 'card') {
+        assert(deps.cards !== undefined && charge.paymentMethodId !== null, 'a card charge implies a card network');
+        const outcome = await deps.cards
+          .refund({
+            ctx,
+            refundId,
+            paymentMethodId: charge.paymentMethodId,
+            amountMinor: amount,
+            currency: charge.currency,
+          })
+          .catch((error: unknown): CardNetworkOutcome => {
+            // Only a fault before anything was sent lands here (network trouble is an outcome).
+            if (!(error instanceof AppError)) throw error;
+            return { approved: false, code: 'processing_error', declineCode: null, message: error.message };
+          });
+        if (!outcome.approved) return failRefund(ctx, charge.id, refundId, amount, feePart, outcome);
+      }
       const refundTransferId = transferIdFrom('payments.refund', refundId);
       const results = await ledger.submitTransfers([
         {

@@ -19,7 +19,15 @@ import {
   v1Auth,
   v1Scope,
 } from '../../v1/index.js';
-import type { BalanceTransaction, Charge, PaymentIntent, PaymentService, Refund } from './service.js';
+import type {
+  BalanceTransaction,
+  CardForPayment,
+  Charge,
+  MerchantContext,
+  PaymentIntent,
+  PaymentService,
+  Refund,
+} from './service.js';
 import type { MerchantQr } from './qr.js';
 import type { WalletMethod } from './wallet-method.js';
 
@@ -40,7 +48,23 @@ registerV1ErrorCodes({
   payment_code_expired: { type: 'invalid_request_error', code: 'payment_code_expired' },
   payment_code_used: { type: 'invalid_request_error', code: 'payment_code_used', status: 400 },
   offline_limit_exceeded: { type: 'card_error', code: 'card_declined' },
+  expired_card: { type: 'card_error', code: 'expired_card' },
+  incorrect_cvc: { type: 'card_error', code: 'incorrect_cvc' },
+  incorrect_number: { type: 'card_error', code: 'incorrect_number' },
+  processing_error: { type: 'card_error', code: 'processing_error' },
+  authentication_required: { type: 'card_error', code: 'authentication_required' },
 });
+
+/** Our error codes that are Stripe card_error codes (a declined confirmation answers with one). */
+const cardErrorCodes = {
+  card_declined: true,
+  expired_card: true,
+  incorrect_cvc: true,
+  incorrect_number: true,
+  processing_error: true,
+  authentication_required: true,
+  insufficient_funds: true,
+} as const;
 
 const wire = (currency: string) => currency.toLowerCase();
 
@@ -73,10 +97,10 @@ export function intentDto(intent: PaymentIntent, options: { includeClientSecret:
     metadata: intent.metadata,
     next_action: intent.nextAction,
     on_behalf_of: null,
-    payment_method: null,
+    payment_method: intent.paymentMethodId,
     payment_method_configuration_details: null,
     payment_method_options: {},
-    payment_method_types: ['wallet'],
+    payment_method_types: intent.paymentMethodType === null ? ['card', 'wallet'] : [intent.paymentMethodType],
     processing: null,
     receipt_email: null,
     review: null,
@@ -120,7 +144,7 @@ export function chargeDto(charge: Charge, refunds: Refund[]) {
     outcome: null,
     paid: charge.status === 'succeeded',
     payment_intent: charge.paymentIntentId,
-    payment_method: null,
+    payment_method: charge.paymentMethodId,
     payment_method_details: charge.paymentMethodDetails,
     receipt_email: null,
     receipt_number: null,
@@ -155,6 +179,7 @@ export function refundDto(refund: Refund) {
     customer: null,
     customer_account: null,
     destination_details: null,
+    ...(refund.failureReason === null ? {} : { failure_reason: refund.failureReason }),
     metadata: refund.metadata,
     payment_intent: refund.paymentIntentId,
     payment_method: null,
@@ -211,10 +236,17 @@ const PaymentMethodData = Type.Object(
   { additionalProperties: false },
 );
 
+/** Card PaymentMethods (the cards context): a `pm_…` id or a test token → what a card charge needs. */
+export interface CardMethodsPort {
+  resolveForPayment(ctx: MerchantContext, idOrToken: string): Promise<CardForPayment>;
+}
+
 export interface PaymentRoutesOptions {
   payments: PaymentService;
   walletMethod: WalletMethod;
   merchantQr: MerchantQr;
+  /** Absent: card payments are not offered. */
+  cardMethods?: CardMethodsPort;
 }
 
 /** Registered inside the /v1 plugin. */
@@ -223,21 +255,57 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
   const intents = { resource: 'payment_intents', object: 'payment_intent' };
 
   async function confirmWith(
-    scope: { accountId: string; livemode: boolean },
+    scope: MerchantContext,
     intentId: string,
-    data: { type: 'wallet'; wallet?: { code: string } } | undefined,
+    input: { paymentMethod?: string; data?: { type: 'wallet'; wallet?: { code: string } } },
   ): Promise<PaymentIntent> {
-    if (data === undefined) {
+    const data = input.data;
+    if (data !== undefined) {
+      const code = data.wallet?.code;
+      // Without a customer's code, the customer pays by scanning the merchant's QR for this intent.
+      if (code === undefined) return options.merchantQr.display(scope, intentId);
+      return walletMethod.confirmWithCode(scope, intentId, code);
+    }
+    const paymentMethod = input.paymentMethod ?? (await payments.retrieveIntent(scope, intentId)).paymentMethodId;
+    if (paymentMethod === null) {
       throw new AppError('parameter_missing', {
         message:
-          'Confirm with payment_method_data[type]=wallet (and payment_method_data[wallet][code] for a scanned code).',
-        param: 'payment_method_data',
+          'Confirm with a payment_method (a card: pm_… or a test token such as pm_card_visa), or with payment_method_data[type]=wallet (and payment_method_data[wallet][code] for a scanned code).',
+        param: 'payment_method',
       });
     }
-    const code = data.wallet?.code;
-    // Without a customer's code, the customer pays by scanning the merchant's QR for this intent.
-    if (code === undefined) return options.merchantQr.display(scope, intentId);
-    return walletMethod.confirmWithCode(scope, intentId, code);
+    return confirmWithCard(scope, intentId, paymentMethod);
+  }
+
+  /** Stripe answers a declined confirmation with a 402 card_error that carries the intent. */
+  async function confirmWithCard(scope: MerchantContext, intentId: string, paymentMethod: string) {
+    if (options.cardMethods === undefined) {
+      throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
+    }
+    const card = await options.cardMethods.resolveForPayment(scope, paymentMethod);
+    const intent = await payments.confirmWithCard(scope, intentId, card);
+    const error = intent.lastPaymentError;
+    if (intent.status === 'requires_payment_method' && error !== null) {
+      const code = typeof error.code === 'string' ? error.code : 'card_declined';
+      throw new AppError(code in cardErrorCodes ? (code as keyof typeof cardErrorCodes) : 'card_declined', {
+        message: typeof error.message === 'string' ? error.message : 'The card was declined.',
+        details: {
+          ...(typeof error.decline_code === 'string' ? { decline_code: error.decline_code } : {}),
+          ...(typeof error.charge === 'string' ? { charge: error.charge } : {}),
+          payment_intent: intentDto(intent, { includeClientSecret: false }),
+        },
+      });
+    }
+    return intent;
+  }
+
+  /** An intent created with a card but not confirmed waits in requires_confirmation with that card. */
+  async function attachCard(scope: MerchantContext, intentId: string, paymentMethod: string) {
+    if (options.cardMethods === undefined) {
+      throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
+    }
+    const card = await options.cardMethods.resolveForPayment(scope, paymentMethod);
+    return payments.setPaymentMethod(scope, intentId, card.paymentMethodId, 'card');
   }
 
   app.post(
@@ -254,8 +322,13 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
             description: Type.Optional(V1String({ maxLength: 1000 })),
             metadata: Type.Optional(V1Metadata),
             confirm: Type.Optional(V1Boolean()),
-            payment_method_types: Type.Optional(Type.Array(Type.Literal('wallet'), { maxItems: 1 })),
+            payment_method: Type.Optional(V1String({ maxLength: 100 })),
+            payment_method_types: Type.Optional(
+              Type.Array(Type.Union([Type.Literal('card'), Type.Literal('wallet')]), { maxItems: 2 }),
+            ),
             payment_method_data: Type.Optional(PaymentMethodData),
+            return_url: Type.Optional(V1String({ maxLength: 2048 })),
+            off_session: Type.Optional(V1Boolean()),
             expand: Type.Optional(V1Expand),
           },
           { additionalProperties: false },
@@ -273,7 +346,14 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         description: body.description ?? null,
         metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
       });
-      if (body.confirm === true) intent = await confirmWith(scope, intent.id, body.payment_method_data);
+      if (body.confirm === true) {
+        intent = await confirmWith(scope, intent.id, {
+          ...(body.payment_method === undefined ? {} : { paymentMethod: body.payment_method }),
+          ...(body.payment_method_data === undefined ? {} : { data: body.payment_method_data }),
+        });
+      } else if (body.payment_method !== undefined) {
+        intent = await attachCard(scope, intent.id, body.payment_method);
+      }
       return intentDto(intent, { includeClientSecret: true });
     },
   );
@@ -355,8 +435,11 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         params: IdParams,
         body: Type.Object(
           {
+            payment_method: Type.Optional(V1String({ maxLength: 100 })),
             payment_method_data: Type.Optional(PaymentMethodData),
             client_secret: Type.Optional(V1String()),
+            return_url: Type.Optional(V1String({ maxLength: 2048 })),
+            off_session: Type.Optional(V1Boolean()),
             expand: Type.Optional(V1Expand),
           },
           { additionalProperties: false },
@@ -373,7 +456,10 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
           param: 'intent',
         });
       }
-      const confirmed = await confirmWith(scope, intent.id, request.body.payment_method_data);
+      const confirmed = await confirmWith(scope, intent.id, {
+        ...(request.body.payment_method === undefined ? {} : { paymentMethod: request.body.payment_method }),
+        ...(request.body.payment_method_data === undefined ? {} : { data: request.body.payment_method_data }),
+      });
       return intentDto(confirmed, { includeClientSecret: true });
     },
   );

@@ -170,8 +170,41 @@ export interface WalletServiceDeps {
   limits: WalletLimitsTable;
   /** Accept Stripe-style test tokens as top-up sources (until top-ups go through the card gateway). */
   testTopupsEnabled: boolean;
+  /** Top-ups from saved cards (the cards context); absent: only test sources. */
+  cardFunding?: WalletCardFunding;
   now?: () => Date;
 }
+
+/** What the card network answered for a top-up. */
+export type CardFundingOutcome =
+  { approved: true } | { approved: false; code: string; declineCode: string | null; message: string };
+
+/** Top-ups from a user's saved cards, through the card gateway. */
+export interface WalletCardFunding {
+  /** Whether a top-up source names a saved card (wc_…). */
+  isCardSource(source: string): boolean;
+  /** Charges the saved card (a network call: no transaction is open). Idempotent by reference. */
+  charge(input: {
+    userId: string;
+    source: string;
+    reference: string;
+    amountMinor: bigint;
+    currency: string;
+  }): Promise<CardFundingOutcome>;
+  /** The ledger account card money comes in through (the card network clearing account). */
+  clearingAccount(currency: string): Promise<string>;
+}
+
+/** Card decline codes a failed top-up answers with (each is a code of the error catalog). */
+const cardFailureCodes = new Set([
+  'card_declined',
+  'expired_card',
+  'incorrect_cvc',
+  'incorrect_number',
+  'processing_error',
+  'authentication_required',
+] as const);
+type CardFailureCode = typeof cardFailureCodes extends Set<infer T> ? T : never;
 
 export type WalletService = ReturnType<typeof createWalletService>;
 
@@ -518,7 +551,9 @@ export function createWalletService(deps: WalletServiceDeps) {
       { scope: `wallet:${userId}:topups`, key: idempotencyKey, requestHash: requestHash(request) },
       async () => {
         checkAmount(request.amountMinor, request.currency);
-        const outcome = deps.testTopupsEnabled ? testSources[request.source] : undefined;
+        const cardFunding = deps.cardFunding?.isCardSource(request.source) === true ? deps.cardFunding : null;
+        const outcome =
+          cardFunding !== null ? 'card' : deps.testTopupsEnabled ? testSources[request.source] : undefined;
         if (outcome === undefined) {
           throw new AppError('invalid_request', {
             message: deps.testTopupsEnabled
@@ -530,7 +565,7 @@ export function createWalletService(deps: WalletServiceDeps) {
         await checkBalanceCap(userId, request.currency, request.amountMinor, 'self');
         const [walletAccountId, clearingId] = await Promise.all([
           walletAccount(userId, request.currency),
-          topupClearingAccount(request.currency),
+          cardFunding === null ? topupClearingAccount(request.currency) : cardFunding.clearingAccount(request.currency),
         ]);
         const id = digestId('txn', userId, idempotencyKey, 'topup');
         const reference = digestId('top', userId, idempotencyKey);
@@ -547,7 +582,31 @@ export function createWalletService(deps: WalletServiceDeps) {
             createdAt: now(),
           }),
         );
-        if (outcome !== 'ok') {
+        if (cardFunding !== null) {
+          const charged = await cardFunding.charge({
+            userId,
+            source: request.source,
+            reference: id,
+            amountMinor: request.amountMinor,
+            currency: request.currency,
+          });
+          if (!charged.approved) {
+            const failureCode = charged.declineCode ?? charged.code;
+            await db.transaction((tx) =>
+              finalizeTransactions(tx, [id], { status: 'failed', failureCode, ledgerTransferId: null }),
+            );
+            const code: CardFailureCode = cardFailureCodes.has(charged.code as CardFailureCode)
+              ? (charged.code as CardFailureCode)
+              : 'card_declined';
+            throw recordedFailure(
+              new AppError(code, {
+                message: charged.message,
+                param: 'source',
+                details: { transaction: id, decline_code: failureCode },
+              }),
+            );
+          }
+        } else if (outcome !== 'ok' && outcome !== 'card') {
           await db.transaction((tx) =>
             finalizeTransactions(tx, [id], { status: 'failed', failureCode: outcome, ledgerTransferId: null }),
           );

@@ -17,7 +17,11 @@ export const knownEventTypes: readonly string[] = [
   'payment_intent.requires_action',
   'payment_intent.succeeded',
   'payment_intent.updated',
+  'payment_method.attached',
+  'payment_method.detached',
+  'payment_method.updated',
   'refund.created',
+  'refund.failed',
 ];
 
 export function eventTypeMatches(enabledEvents: readonly string[], type: string): boolean {

@@ -30,3 +30,14 @@ export {
   type RewrapReport,
   type VaultCard,
 } from './vault.js';
+export {
+  describeVaultKeys,
+  loadVaultKeysFromEnv,
+  readVaultKeyFile,
+  vaultKeysFileName,
+  vaultKeysPath,
+  type LoadedVaultKeys,
+  type LoadVaultKeysOptions,
+  type VaultKeyFile,
+  type VaultKeySource,
+} from './config.js';

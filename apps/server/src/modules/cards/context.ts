@@ -1,0 +1,191 @@
+import type { Db } from '../../platform/db.js';
+import type { Logger } from '../../platform/logger.js';
+import { createCardGateway, type CardGateway, type CardTransactionOutcome } from './gateway/index.js';
+import { createPaymentMethods, type PaymentMethods } from './methods/index.js';
+import { createCardNetworkConnector, type CardNetworkConnector } from './network/index.js';
+import { createVault, type CardVault, type VaultKeys } from './vault/index.js';
+import { createWalletCards, type WalletCards } from './wallet-cards.js';
+
+/** How a process reaches the card network (config YUNPAY_NETWORK_*). */
+export interface CardNetworkAddress {
+  host: string;
+  port: number;
+  requestTimeoutMs: number;
+  poolSize: number;
+}
+
+export interface CardsOptions {
+  db: Db;
+  vaultKeys: VaultKeys;
+  network: CardNetworkAddress;
+  /** Test tokens (tok_visa…) for saved wallet cards. */
+  testTokens: boolean;
+  logger?: Logger;
+}
+
+/** What the network answered, as the payments and wallets contexts see it. */
+export type CardOutcome =
+  { approved: true } | { approved: false; code: string; declineCode: string | null; message: string };
+
+/** The merchant id (field 42 source) wallet top-ups are acquired under. */
+export const walletTopupMerchantId = 'yunpay_wallet_topups';
+
+function outcomeOf(outcome: CardTransactionOutcome): CardOutcome {
+  if (outcome.status === 'approved') return { approved: true };
+  return {
+    approved: false,
+    code: outcome.decline.code,
+    declineCode: outcome.decline.declineCode,
+    message: outcome.decline.message,
+  };
+}
+
+export interface CardsContext {
+  vault: CardVault;
+  paymentMethods: PaymentMethods;
+  gateway: CardGateway;
+  connector: CardNetworkConnector;
+  walletCards: WalletCards;
+  /** The payments context's CardNetworkPort. */
+  paymentsPort: {
+    authorize(input: {
+      ctx: { accountId: string; livemode: boolean };
+      chargeId: string;
+      paymentMethodId: string;
+      amountMinor: bigint;
+      currency: string;
+      captureMethod: 'automatic' | 'manual';
+    }): Promise<CardOutcome>;
+    capture(input: { chargeId: string; amountMinor: bigint }): Promise<CardOutcome>;
+    void(input: { chargeId: string }): Promise<void>;
+    refund(input: {
+      ctx: { accountId: string; livemode: boolean };
+      refundId: string;
+      paymentMethodId: string;
+      amountMinor: bigint;
+      currency: string;
+    }): Promise<CardOutcome>;
+    outcomeOf(chargeId: string): Promise<CardOutcome | null>;
+  };
+  /** Charges a wallet user's saved card for a top-up (idempotent by reference). */
+  chargeWalletCard(input: {
+    userId: string;
+    source: string;
+    reference: string;
+    amountMinor: bigint;
+    currency: string;
+  }): Promise<CardOutcome>;
+  close(): Promise<void>;
+}
+
+/** The cards context: vault, payment methods, the gateway and its connection to the card network. */
+export function createCardsContext(options: CardsOptions): CardsContext {
+  const { db } = options;
+  const vault = createVault({ db, keys: options.vaultKeys });
+  const paymentMethods = createPaymentMethods({ db, vault });
+  const connector = createCardNetworkConnector({
+    host: options.network.host,
+    port: options.network.port,
+    poolSize: options.network.poolSize,
+    requestTimeoutMs: options.network.requestTimeoutMs,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const gateway = createCardGateway({
+    db,
+    vault,
+    transport: connector,
+    requestTimeoutMs: options.network.requestTimeoutMs,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const walletCards = createWalletCards({ db, vault, testTokens: options.testTokens });
+
+  return {
+    vault,
+    paymentMethods,
+    gateway,
+    connector,
+    walletCards,
+    paymentsPort: {
+      async authorize(input) {
+        const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
+        return outcomeOf(
+          await gateway.authorize({
+            reference: input.chargeId,
+            cardId: card.cardId,
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+            merchantAccountId: input.ctx.accountId,
+            capture: input.captureMethod,
+            expiry: { month: card.expMonth, year: card.expYear },
+          }),
+        );
+      },
+      async capture(input) {
+        const outcome = await gateway.capture({
+          reference: `${input.chargeId}:capture`,
+          authorizationReference: input.chargeId,
+          amountMinor: input.amountMinor,
+        });
+        // A completion not yet acknowledged is recorded and delivered by the sweep: the capture stands.
+        if (outcome.status === 'approved') return { approved: true };
+        return {
+          approved: false,
+          code: outcome.decline.code,
+          declineCode: outcome.decline.declineCode,
+          message: outcome.decline.message,
+        };
+      },
+      async void(input) {
+        await gateway.void({ authorizationReference: input.chargeId });
+      },
+      async refund(input) {
+        const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
+        return outcomeOf(
+          await gateway.refund({
+            reference: input.refundId,
+            cardId: card.cardId,
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+            merchantAccountId: input.ctx.accountId,
+            expiry: { month: card.expMonth, year: card.expYear },
+          }),
+        );
+      },
+      async outcomeOf(chargeId) {
+        const transaction =
+          (await gateway.transaction(chargeId, 'sale')) ?? (await gateway.transaction(chargeId, 'authorization'));
+        // No row: the gateway never recorded the attempt, so nothing was sent.
+        if (transaction === null) {
+          return {
+            approved: false,
+            code: 'processing_error',
+            declineCode: 'processing_error',
+            message: 'The payment was interrupted before it reached the card network.',
+          };
+        }
+        if (transaction.outcome === null) return null;
+        if (transaction.outcome === 'approved') return { approved: true };
+        return {
+          approved: false,
+          code: transaction.decline?.code ?? 'processing_error',
+          declineCode: transaction.decline?.declineCode ?? 'processing_error',
+          message: transaction.decline?.message ?? 'An error occurred while processing the card.',
+        };
+      },
+    },
+    async chargeWalletCard(input) {
+      const { vaultCardId } = await walletCards.vaultCardOf(input.userId, input.source);
+      return outcomeOf(
+        await gateway.authorize({
+          reference: `topup:${input.reference}`,
+          cardId: vaultCardId,
+          amountMinor: input.amountMinor,
+          currency: input.currency,
+          merchantAccountId: walletTopupMerchantId,
+          capture: 'automatic',
+        }),
+      );
+    },
+    close: () => connector.close(),
+  };
+}
