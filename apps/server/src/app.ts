@@ -30,7 +30,7 @@ import { identityRoutes, wellKnownRoutes } from './modules/identity/index.js';
 import { verifyLedger } from './modules/ledger/index.js';
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
-import { paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
+import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
 import { webhookRoutes } from './modules/webhooks/index.js';
 import { v1Plugin } from './v1/index.js';
 import { createAdminGuard } from './platform/admin-auth.js';
@@ -234,7 +234,10 @@ export function buildApp(dependencies: AppDependencies): App {
 
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
-    for (const [name, value] of Object.entries(securityHeaders)) void reply.header(name, value);
+    // A route that serves a page sets its own Content-Security-Policy (and may relax others).
+    for (const [name, value] of Object.entries(securityHeaders)) {
+      if (!reply.hasHeader(name)) void reply.header(name, value);
+    }
     return payload;
   });
 
@@ -391,6 +394,9 @@ export function buildApp(dependencies: AppDependencies): App {
     void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
     void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
     void app.register(codeRoutes, { prefix: '/wallet/v1', codes: services.codes, identity: services.identity });
+    if (services.cardChallenges !== null) {
+      void app.register(cardChallengeRoutes, { challenges: services.cardChallenges });
+    }
     if (services.cards !== null) {
       void app.register(walletCardRoutes, {
         prefix: '/wallet/v1',
@@ -412,21 +418,8 @@ export function buildApp(dependencies: AppDependencies): App {
           payments: services.payments,
           walletMethod: services.walletMethod,
           merchantQr: services.merchantQr,
-          ...(cards === null
-            ? {}
-            : {
-                cardMethods: {
-                  resolveForPayment: async (scope, idOrToken) => {
-                    const { paymentMethod } = await cards.paymentMethods.resolve(scope, idOrToken);
-                    const card = await cards.paymentMethods.cardOf(scope, paymentMethod.id);
-                    return {
-                      paymentMethodId: paymentMethod.id,
-                      details: { ...paymentMethod.card, network: card.brand },
-                      reference: `${card.brand} •••• ${card.last4}`,
-                    };
-                  },
-                },
-              }),
+          ...(cards === null ? {} : { cardMethods: { resolveForPayment: services.cardForPayment } }),
+          ...(services.cardChallenges === null ? {} : { cardChallenges: services.cardChallenges }),
         });
         if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
       },

@@ -17,8 +17,11 @@ import {
   balanceTransactionDto,
   chargeDto,
   createPaymentService,
+  createCardChallenges,
   createMerchantQr,
   createWalletMethod,
+  type CardChallenges,
+  type CardForPayment,
   intentDto,
   paymentEventSink,
   type MerchantQr,
@@ -55,6 +58,10 @@ export interface Services {
   merchantQr: MerchantQr;
   /** Card payments, saved cards and the gateway; null when the process has no card network configured. */
   cards: CardsContext | null;
+  /** 3-D Secure step-up pages for card payments (null without cards). */
+  cardChallenges: CardChallenges | null;
+  /** A card PaymentMethod (pm_… or a test token) as a payment needs it (throws without cards). */
+  cardForPayment(scope: { accountId: string; livemode: boolean }, idOrToken: string): Promise<CardForPayment>;
   /** Closes what the services hold open (the card network connections). */
   close(): Promise<void>;
 }
@@ -201,6 +208,30 @@ export function createServices(options: ServiceOptions): Services {
     payment_intent: 'payment_intent',
     balance_transaction: 'balance_transaction',
   });
+  async function cardForPayment(
+    scope: { accountId: string; livemode: boolean },
+    idOrToken: string,
+  ): Promise<CardForPayment> {
+    if (cards === null) throw new Error('assertion failed: card payments are configured');
+    const { paymentMethod } = await cards.paymentMethods.resolve(scope, idOrToken);
+    const card = await cards.paymentMethods.cardOf(scope, paymentMethod.id);
+    return {
+      paymentMethodId: paymentMethod.id,
+      details: { ...paymentMethod.card, network: card.brand },
+      reference: `${card.brand} •••• ${card.last4}`,
+    };
+  }
+  const cardChallenges =
+    cards === null
+      ? null
+      : createCardChallenges({
+          db,
+          payments,
+          ports: {
+            cardForPayment,
+            merchantName: async (accountId) => (await merchants.getMerchant(accountId)).name,
+          },
+        });
   if (cards !== null) {
     v1Expand.registerLoader(
       'payment_method',
@@ -215,6 +246,8 @@ export function createServices(options: ServiceOptions): Services {
     walletMethod,
     merchantQr,
     cards,
+    cardChallenges,
+    cardForPayment,
     close: async () => {
       await cards?.close();
     },

@@ -136,6 +136,61 @@ describe('card payments through the network simulator', () => {
     expect(confirmed.body.status).toBe('succeeded');
   });
 
+  test('3-D Secure: the issuer asks for authentication; the hosted challenge completes or fails the payment', async () => {
+    const returnUrl = 'https://shop.example/checkout/return?order=7';
+    const pending = await pay('pm_card_authenticationRequired', 6_600, { return_url: returnUrl });
+    expect(pending.status).toBe(200);
+    expect(pending.body.status).toBe('requires_action');
+    expect(pending.body.last_payment_error).toBeNull();
+    const next = pending.body.next_action;
+    expect(next.type).toBe('redirect_to_url');
+    expect(next.redirect_to_url.return_url).toBe(returnUrl);
+    const challengeUrl = next.redirect_to_url.url as string;
+    expect(challengeUrl.startsWith(`${cards.platform.baseUrl}/3ds/challenges/chl_`)).toBe(true);
+
+    const shown = await fetch(challengeUrl);
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('content-security-policy')).toContain("form-action 'self'");
+    const html = await shown.text();
+    expect(html).toContain('Authenticate your payment');
+    expect(html).toContain('66.00 USD');
+
+    const completed = await fetch(challengeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'result=complete',
+      redirect: 'manual',
+    });
+    expect(completed.status).toBe(303);
+    const location = new URL(completed.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe('https://shop.example/checkout/return');
+    expect(location.searchParams.get('order')).toBe('7');
+    expect(location.searchParams.get('payment_intent')).toBe(pending.body.id);
+    const paid = await call('GET', `/v1/payment_intents/${pending.body.id}`);
+    expect(paid.body.status).toBe('succeeded');
+    // Single use: the page is gone once answered.
+    expect((await fetch(challengeUrl)).status).toBe(404);
+
+    const second = await pay('pm_card_authenticationRequired', 1_100);
+    const failed = await fetch(second.body.next_action.redirect_to_url.url as string, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'result=fail',
+    });
+    expect(failed.status).toBe(200);
+    expect(await failed.text()).toContain('Payment not completed');
+    const after = await call('GET', `/v1/payment_intents/${second.body.id}`);
+    expect(after.body.status).toBe('requires_payment_method');
+    expect(after.body.last_payment_error.code).toBe('payment_intent_authentication_failure');
+
+    const offSession = await pay('pm_card_authenticationRequired', 1_200, { off_session: true });
+    expect(offSession.status).toBe(402);
+    expect(offSession.body.error).toMatchObject({
+      code: 'authentication_required',
+      decline_code: 'authentication_required',
+    });
+  });
+
   test('a dropped response: the gateway reverses, the payment fails once, the issuer ends where it started', async () => {
     const before = cards.simulator.balanceOf(visa, 'USD');
     cards.simulator.faults.dropResponses({ mti: '0200', count: 1 });

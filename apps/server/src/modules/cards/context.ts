@@ -55,6 +55,7 @@ export interface CardsContext {
       amountMinor: bigint;
       currency: string;
       captureMethod: 'automatic' | 'manual';
+      authenticated?: boolean;
     }): Promise<CardOutcome>;
     capture(input: { chargeId: string; amountMinor: bigint }): Promise<CardOutcome>;
     void(input: { chargeId: string }): Promise<void>;
@@ -116,6 +117,7 @@ export function createCardsContext(options: CardsOptions): CardsContext {
             currency: input.currency,
             merchantAccountId: input.ctx.accountId,
             capture: input.captureMethod,
+            authenticated: input.authenticated === true,
             expiry: { month: card.expMonth, year: card.expYear },
           }),
         );

@@ -2,7 +2,18 @@
  * Payments: payment intents, charges, refunds, merchant balances and balance transactions, with
  * fees posted in the same linked ledger chain as the payment.
  */
-export { paymentMigrations } from './schema.js';
+import type { Migration } from '../../platform/migrations.js';
+import { cardChallengeMigrations } from './card-challenge.js';
+import { paymentMigrations as tableMigrations } from './schema.js';
+
+export const paymentMigrations: readonly Migration[] = [...tableMigrations, ...cardChallengeMigrations];
+export {
+  cardChallengeLimits,
+  cardChallengeRoutes,
+  createCardChallenges,
+  type CardChallenges,
+  type CardChallengePorts,
+} from './card-challenge.js';
 export { paymentFee, refundedFee, type Pricing } from './fees.js';
 export {
   createPaymentService,
@@ -15,6 +26,9 @@ export {
   type MerchantContext,
   type Payer,
   type PaymentEventSink,
+  type CardForPayment,
+  type CardNetworkOutcome,
+  type CardNetworkPort,
   type PaymentIntent,
   type PaymentService,
   type PaymentServiceDeps,

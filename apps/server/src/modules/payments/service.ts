@@ -38,6 +38,8 @@ export interface CardNetworkPort {
     amountMinor: bigint;
     currency: string;
     captureMethod: 'automatic' | 'manual';
+    /** The cardholder passed 3-D Secure for this payment. */
+    authenticated?: boolean;
   }): Promise<CardNetworkOutcome>;
   /** 0220 completion of a charge's authorization for the captured amount. */
   capture(input: { ctx: MerchantContext; chargeId: string; amountMinor: bigint }): Promise<CardNetworkOutcome>;
@@ -702,7 +704,8 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           throw unexpectedState(await findIntent(tx, ctx, intentId), 'confirm');
         }
         await tx.query(
-          `update payments_intents set next_action = $2::text::jsonb, payment_method_type = $3, updated_at = now() where id = $1`,
+          `update payments_intents set next_action = $2::text::jsonb, payment_method_type = $3, last_payment_error = null,
+             updated_at = now() where id = $1`,
           [intentId, JSON.stringify(nextAction), paymentMethodType],
         );
         await recordEvent(tx, ctx, 'payment_intent.requires_action', intentId);
@@ -710,6 +713,30 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       });
     },
     retrieveCharge: (ctx: MerchantContext, id: string) => findCharge(db, ctx, id),
+
+    /** The cardholder failed (or abandoned) 3-D Secure: the intent goes back to the customer. */
+    async failAuthentication(ctx: MerchantContext, intentId: string): Promise<PaymentIntent> {
+      return db.transaction(async (tx) => {
+        if (!(await transition(tx, ctx, intentId, ['requires_action'], 'requires_payment_method'))) {
+          throw unexpectedState(await findIntent(tx, ctx, intentId), 'authenticate');
+        }
+        const intent = await findIntent(tx, ctx, intentId);
+        const error = {
+          type: 'invalid_request_error',
+          code: 'payment_intent_authentication_failure',
+          message:
+            'The provided PaymentMethod has failed authentication. Provide a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+          ...(intent.paymentMethodId === null ? {} : { payment_method: { id: intent.paymentMethodId } }),
+        };
+        await tx.query(
+          `update payments_intents set last_payment_error = $2::text::jsonb, next_action = null, updated_at = now()
+            where id = $1`,
+          [intentId, JSON.stringify(error)],
+        );
+        await recordEvent(tx, ctx, 'payment_intent.payment_failed', intentId);
+        return findIntent(tx, ctx, intentId);
+      });
+    },
 
     /** Sets the PaymentMethod an unconfirmed intent will be confirmed with (it then requires confirmation). */
     async setPaymentMethod(
@@ -752,7 +779,12 @@ export function createPaymentService(deps: PaymentServiceDeps) {
      * credits the merchant from the card network clearing account; a decline leaves the intent in
      * requires_payment_method with Stripe's last_payment_error.
      */
-    async confirmWithCard(ctx: MerchantContext, intentId: string, card: CardForPayment): Promise<PaymentIntent> {
+    async confirmWithCard(
+      ctx: MerchantContext,
+      intentId: string,
+      card: CardForPayment,
+      options: { authenticated?: boolean } = {},
+    ): Promise<PaymentIntent> {
       const network = deps.cards;
       if (network === undefined) {
         throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
@@ -773,6 +805,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           amountMinor: claim.intent.amountMinor,
           currency: claim.intent.currency,
           captureMethod: claim.intent.captureMethod,
+          authenticated: options.authenticated === true,
         });
       } catch (error) {
         // The gateway records every attempt before it sends: an error here means it could not even

@@ -28,6 +28,7 @@ import type {
   PaymentService,
   Refund,
 } from './service.js';
+import type { CardChallenges } from './card-challenge.js';
 import type { MerchantQr } from './qr.js';
 import type { WalletMethod } from './wallet-method.js';
 
@@ -247,6 +248,26 @@ export interface PaymentRoutesOptions {
   merchantQr: MerchantQr;
   /** Absent: card payments are not offered. */
   cardMethods?: CardMethodsPort;
+  /** 3-D Secure step-up for cards whose issuer asks for authentication. */
+  cardChallenges?: CardChallenges;
+}
+
+/** How the caller confirms: on session (a customer present, who can authenticate) or not. */
+interface ConfirmContext {
+  baseUrl: string;
+  returnUrl: string | null;
+  offSession: boolean;
+}
+
+function confirmContextOf(
+  request: { protocol: string; host: string },
+  body: { return_url?: string; off_session?: boolean },
+): ConfirmContext {
+  return {
+    baseUrl: `${request.protocol}://${request.host}`,
+    returnUrl: body.return_url ?? null,
+    offSession: body.off_session === true,
+  };
 }
 
 /** Registered inside the /v1 plugin. */
@@ -258,6 +279,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     scope: MerchantContext,
     intentId: string,
     input: { paymentMethod?: string; data?: { type: 'wallet'; wallet?: { code: string } } },
+    confirm: ConfirmContext,
   ): Promise<PaymentIntent> {
     const data = input.data;
     if (data !== undefined) {
@@ -274,16 +296,32 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         param: 'payment_method',
       });
     }
-    return confirmWithCard(scope, intentId, paymentMethod);
+    return confirmWithCard(scope, intentId, paymentMethod, confirm);
   }
 
   /** Stripe answers a declined confirmation with a 402 card_error that carries the intent. */
-  async function confirmWithCard(scope: MerchantContext, intentId: string, paymentMethod: string) {
+  async function confirmWithCard(
+    scope: MerchantContext,
+    intentId: string,
+    paymentMethod: string,
+    confirm: ConfirmContext,
+  ) {
     if (options.cardMethods === undefined) {
       throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
     }
     const card = await options.cardMethods.resolveForPayment(scope, paymentMethod);
-    const intent = await payments.confirmWithCard(scope, intentId, card);
+    let intent = await payments.confirmWithCard(scope, intentId, card);
+    // The issuer wants the cardholder to authenticate: on session, they are sent to the challenge.
+    if (
+      intent.lastPaymentError?.code === 'authentication_required' &&
+      !confirm.offSession &&
+      options.cardChallenges !== undefined
+    ) {
+      intent = await options.cardChallenges.start(scope, intent, {
+        baseUrl: confirm.baseUrl,
+        returnUrl: confirm.returnUrl,
+      });
+    }
     const error = intent.lastPaymentError;
     if (intent.status === 'requires_payment_method' && error !== null) {
       const code = typeof error.code === 'string' ? error.code : 'card_declined';
@@ -347,10 +385,15 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
       });
       if (body.confirm === true) {
-        intent = await confirmWith(scope, intent.id, {
-          ...(body.payment_method === undefined ? {} : { paymentMethod: body.payment_method }),
-          ...(body.payment_method_data === undefined ? {} : { data: body.payment_method_data }),
-        });
+        intent = await confirmWith(
+          scope,
+          intent.id,
+          {
+            ...(body.payment_method === undefined ? {} : { paymentMethod: body.payment_method }),
+            ...(body.payment_method_data === undefined ? {} : { data: body.payment_method_data }),
+          },
+          confirmContextOf(request, body),
+        );
       } else if (body.payment_method !== undefined) {
         intent = await attachCard(scope, intent.id, body.payment_method);
       }
@@ -456,10 +499,15 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
           param: 'intent',
         });
       }
-      const confirmed = await confirmWith(scope, intent.id, {
-        ...(request.body.payment_method === undefined ? {} : { paymentMethod: request.body.payment_method }),
-        ...(request.body.payment_method_data === undefined ? {} : { data: request.body.payment_method_data }),
-      });
+      const confirmed = await confirmWith(
+        scope,
+        intent.id,
+        {
+          ...(request.body.payment_method === undefined ? {} : { paymentMethod: request.body.payment_method }),
+          ...(request.body.payment_method_data === undefined ? {} : { data: request.body.payment_method_data }),
+        },
+        confirmContextOf(request, request.body),
+      );
       return intentDto(confirmed, { includeClientSecret: true });
     },
   );
