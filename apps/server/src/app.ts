@@ -418,7 +418,9 @@ export function buildApp(dependencies: AppDependencies): App {
           payments: services.payments,
           walletMethod: services.walletMethod,
           merchantQr: services.merchantQr,
-          ...(cards === null ? {} : { cardMethods: { resolveForPayment: services.cardForPayment } }),
+          ...(cards === null
+            ? {}
+            : { cardMethods: { resolveForPayment: (scope, idOrToken) => services.cardForPayment(scope, idOrToken) } }),
           ...(services.cardChallenges === null ? {} : { cardChallenges: services.cardChallenges }),
         });
         if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
