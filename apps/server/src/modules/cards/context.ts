@@ -30,14 +30,12 @@ export type CardOutcome =
 /** The merchant id (field 42 source) wallet top-ups are acquired under. */
 export const walletTopupMerchantId = 'yunpay_wallet_topups';
 
+function declined(decline: { code: string; declineCode: string; message: string }): CardOutcome {
+  return { approved: false, code: decline.code, declineCode: decline.declineCode, message: decline.message };
+}
+
 function outcomeOf(outcome: CardTransactionOutcome): CardOutcome {
-  if (outcome.status === 'approved') return { approved: true };
-  return {
-    approved: false,
-    code: outcome.decline.code,
-    declineCode: outcome.decline.declineCode,
-    message: outcome.decline.message,
-  };
+  return outcome.status === 'approved' ? { approved: true } : declined(outcome.decline);
 }
 
 export interface CardsContext {
@@ -129,13 +127,7 @@ export function createCardsContext(options: CardsOptions): CardsContext {
           amountMinor: input.amountMinor,
         });
         // A completion not yet acknowledged is recorded and delivered by the sweep: the capture stands.
-        if (outcome.status === 'approved') return { approved: true };
-        return {
-          approved: false,
-          code: outcome.decline.code,
-          declineCode: outcome.decline.declineCode,
-          message: outcome.decline.message,
-        };
+        return outcome.status === 'approved' ? { approved: true } : declined(outcome.decline);
       },
       async void(input) {
         await gateway.void({ authorizationReference: input.chargeId });

@@ -277,6 +277,25 @@ function balanceTransactionFromRow(row: Row): BalanceTransaction {
   };
 }
 
+/** The fee leg of a charge's linked chain (merchant → fee revenue); none when the fee is zero. */
+function feeTransfers(
+  chargeId: string,
+  leg: { merchantId: string; feeRevenueId: string; fee: bigint; currency: string },
+) {
+  if (leg.fee <= 0n) return [];
+  return [
+    {
+      id: transferIdFrom('payments.fee', chargeId),
+      debitAccountId: leg.merchantId,
+      creditAccountId: leg.feeRevenueId,
+      amountMinor: leg.fee,
+      currency: leg.currency,
+      code: paymentTransferCodes.fee,
+      metadata: { charge: chargeId },
+    },
+  ];
+}
+
 export interface PaymentServiceDeps {
   db: Db;
   ledger: Ledger;
@@ -535,19 +554,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
               linked: fee > 0n,
               metadata: { charge: chargeId },
             },
-            ...(fee > 0n
-              ? [
-                  {
-                    id: transferIdFrom('payments.fee', chargeId),
-                    debitAccountId: merchantId,
-                    creditAccountId: feeRevenueId,
-                    amountMinor: fee,
-                    currency: intent.currency,
-                    code: paymentTransferCodes.fee,
-                    metadata: { charge: chargeId },
-                  },
-                ]
-              : []),
+            ...feeTransfers(chargeId, { merchantId, feeRevenueId, fee, currency: intent.currency }),
           ])
         : await ledger.submitTransfers([
             {
@@ -907,19 +914,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           linked: fee > 0n,
           metadata: { charge: chargeId },
         },
-        ...(fee > 0n
-          ? [
-              {
-                id: transferIdFrom('payments.fee', chargeId),
-                debitAccountId: merchantId,
-                creditAccountId: feeRevenueId,
-                amountMinor: fee,
-                currency: intent.currency,
-                code: paymentTransferCodes.fee,
-                metadata: { charge: chargeId },
-              },
-            ]
-          : []),
+        ...feeTransfers(chargeId, { merchantId, feeRevenueId, fee, currency: intent.currency }),
       ]);
       const failed = results.find((result) => result.result !== 'ok' && result.result !== 'exists');
       if (failed !== undefined) {
