@@ -33,6 +33,10 @@ import type { Services } from './services.js';
 import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
 import { webhookRoutes } from './modules/webhooks/index.js';
 import { v1Plugin } from './v1/index.js';
+// Merchant POS/dashboard sessions.
+import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
+import { dailyBalanceSummary } from './modules/payments/index.js';
+import { defaultWebDir, webRoutes } from './web.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
@@ -62,6 +66,8 @@ export interface AppDependencies {
   migrations?: readonly Migration[];
   /** The bounded contexts whose routes this node serves (absent: operations endpoints only). */
   services?: Services;
+  /** The built web apps (wallet /app/, /pos/, /dashboard/); default apps/web/dist. (web.ts) */
+  webDir?: string;
 }
 
 /** The API document's version (the server's package version). */
@@ -385,6 +391,9 @@ export function buildApp(dependencies: AppDependencies): App {
   };
   void app.register(adminRoutes, { prefix: '/admin/v1' });
 
+  // The web apps (web.ts): pages answer 503 until `npm run build` has made the directory.
+  void app.register(webRoutes, { webDir: dependencies.webDir ?? defaultWebDir() });
+
   const services = dependencies.services;
   if (services !== undefined) {
     const authenticate = async (request: FastifyRequest) => ({
@@ -409,6 +418,8 @@ export function buildApp(dependencies: AppDependencies): App {
       merchants: services.merchants,
       idempotency: services.idempotency,
       expand: services.v1Expand,
+      // Merchant POS/dashboard sessions: a session cookie with its CSRF token instead of an API key.
+      session: merchantSessionV1Auth(services.merchantSessions),
       resources: async (v1) => {
         await v1.register(customerRoutes, { customers: services.customers });
         await v1.register(eventRoutes, { events: services.merchantEvents });
@@ -425,6 +436,12 @@ export function buildApp(dependencies: AppDependencies): App {
         });
         if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
       },
+    });
+    // Merchant POS/dashboard sessions: sign-in, keys, daily summary (modules/merchant-sessions).
+    void app.register(merchantSessionRoutes, {
+      prefix: '/merchant/v1',
+      sessions: services.merchantSessions,
+      dailySummary: (summaryOptions) => dailyBalanceSummary(db, { ...summaryOptions, nowMs: Date.now() }),
     });
     void app.register(paymentApprovalRoutes, {
       prefix: '/wallet/v1',

@@ -290,7 +290,15 @@ async function commandStart(config: Config, env: Env): Promise<void> {
     }
     const lines: string[] = [];
     if (admin !== null) {
-      app = buildApp({ db, logger, metrics, lifecycle, adminToken: admin.token, services: current });
+      app = buildApp({
+        db,
+        logger,
+        metrics,
+        lifecycle,
+        adminToken: admin.token,
+        services: current,
+        ...(config.webDir === null ? {} : { webDir: config.webDir }),
+      });
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address() as AddressInfo;
       const base = `http://${urlHost(config.host)}:${address.port}`;
@@ -303,6 +311,9 @@ async function commandStart(config: Config, env: Env): Promise<void> {
         `  Merchant API   ${base}/v1  (Stripe-compatible; keys from POST /admin/v1/merchants)`,
         `  API document   ${base}/openapi.json`,
         `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
+        `  Wallet app     ${base}/app/`,
+        `  Merchant POS   ${base}/pos/  (sign in with a secret key)`,
+        `  Dashboard      ${base}/dashboard/`,
       );
     } else {
       lines.push('  HTTP           none (role worker)');

@@ -8,6 +8,8 @@ import { identityMigrations } from './modules/identity/index.js';
 import { ledgerMigrations } from './modules/ledger/index.js';
 import { merchantEventMigrations } from './modules/merchant-events/index.js';
 import { merchantMigrations } from './modules/merchants/index.js';
+// Merchant POS/dashboard sessions.
+import { merchantSessionMigrations } from './modules/merchant-sessions/index.js';
 import { paymentMigrations } from './modules/payments/index.js';
 import { walletMigrations } from './modules/wallets/index.js';
 import { webhookMigrations } from './modules/webhooks/index.js';
@@ -22,6 +24,7 @@ export const allMigrations: readonly Migration[] = [
   ...codesMigrations,
   ...paymentMigrations,
   ...merchantMigrations,
+  ...merchantSessionMigrations,
   ...customerMigrations,
   ...merchantEventMigrations,
   ...webhookMigrations,

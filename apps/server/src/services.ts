@@ -29,6 +29,8 @@ import {
   type WalletMethod,
 } from './modules/payments/index.js';
 import { createMerchants, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
+// Merchant POS/dashboard sessions.
+import { createMerchantSessions, type MerchantSessions } from './modules/merchant-sessions/index.js';
 import { createWebhooks, type HostResolver, type Webhooks } from './modules/webhooks/index.js';
 import { ExpandRegistry } from './v1/index.js';
 import {
@@ -48,6 +50,8 @@ export interface Services {
   wallets: WalletService;
   codes: CodeService;
   merchants: Merchants;
+  /** Merchant POS/dashboard sign-in sessions (cookie + CSRF token). */
+  merchantSessions: MerchantSessions;
   customers: Customers;
   merchantEvents: MerchantEvents;
   /** What expand[] on /v1 can reach; each /v1 resource registers its loaders and fields. */
@@ -87,6 +91,9 @@ export interface ServiceOptions {
   /** Tests resolve webhook hosts themselves and move the webhook worker's scheduling clock. */
   webhookResolver?: HostResolver;
   webhooksNow?: () => number;
+  /** Tests tighten the merchant sessions' failed sign-in limit and move their clock. */
+  merchantSessionSignInFailures?: { failuresMax: number; windowMs: number };
+  merchantSessionsNow?: () => number;
   /** Card payments: the vault's keys and where the card network is. Absent: no card payments. */
   cards?: { vaultKeys: VaultKeys; network: CardNetworkAddress };
 }
@@ -258,6 +265,15 @@ export function createServices(options: ServiceOptions): Services {
     wallets,
     codes,
     merchants,
+    // Merchant POS/dashboard sessions.
+    merchantSessions: createMerchantSessions({
+      db,
+      merchants,
+      ...(options.merchantSessionsNow === undefined ? {} : { now: options.merchantSessionsNow }),
+      ...(options.merchantSessionSignInFailures === undefined
+        ? {}
+        : { signInFailures: options.merchantSessionSignInFailures }),
+    }),
     customers,
     merchantEvents,
     v1Expand,

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       merchantFeeBasisPoints: 60,
       merchantFeeFixedMinor: {},
       webhookAllowPrivate: false,
+      webDir: null,
       cardNetwork: {
         host: '127.0.0.1',
         port: 8583,
@@ -64,6 +65,7 @@ describe('loadConfig', () => {
         YUNPAY_MERCHANT_FEE_BPS: '250',
         YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
         YUNPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
+        YUNPAY_WEB_DIR: 'web',
         YUNPAY_NETWORK_HOST: 'network.internal',
         YUNPAY_NETWORK_PORT: '9583',
         YUNPAY_NETWORK_TIMEOUT_MS: '2500',
@@ -88,6 +90,7 @@ describe('loadConfig', () => {
       merchantFeeBasisPoints: 250,
       merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
       webhookAllowPrivate: true,
+      webDir: '/srv/yunpay/web',
       cardNetwork: { host: 'network.internal', port: 9583, requestTimeoutMs: 2500, poolSize: 4 },
     });
   });

@@ -38,6 +38,8 @@ export interface Config {
   merchantFeeFixedMinor: Readonly<Record<string, number>>;
   /** Allow webhook endpoints on loopback, private and link-local addresses (tests and labs only). */
   webhookAllowPrivate: boolean;
+  /** The built web apps (wallet, POS, dashboard); null: apps/web/dist next to the server. */
+  webDir: string | null;
   /** The card network: where the simulator listens (roles network-sim, all) and the gateway connects. */
   cardNetwork: {
     host: string;
@@ -111,6 +113,11 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
     defaultValue: 'false',
     description: 'true | false: allow webhook URLs resolving to loopback, private or link-local addresses',
+  },
+  {
+    name: 'YUNPAY_WEB_DIR',
+    defaultValue: 'apps/web/dist',
+    description: 'the built web apps served at /app/, /pos/ and /dashboard/ (npm run build makes them)',
   },
   {
     name: 'YUNPAY_NETWORK_HOST',
@@ -345,6 +352,8 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
       choices: ['true', 'false'],
       defaultValue: 'false',
     }) === 'true';
+  const webDirText = readText(env, 'YUNPAY_WEB_DIR');
+  const webDir = webDirText === undefined ? null : path.resolve(options.cwd ?? process.cwd(), webDirText);
   const cardNetwork = {
     host: readHostNamed(env, problems, 'YUNPAY_NETWORK_HOST'),
     port: readInteger(env, problems, { name: 'YUNPAY_NETWORK_PORT', defaultValue: 8583, min: 0, max: 65_535 }),
@@ -395,6 +404,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     merchantFeeBasisPoints,
     merchantFeeFixedMinor,
     webhookAllowPrivate,
+    webDir,
     cardNetwork,
   };
 }

@@ -61,6 +61,12 @@ export interface V1PluginOptions {
   expand: ExpandRegistry;
   /** Registers the resources' route plugins inside /v1 (they share auth, parsing, errors, idempotency). */
   resources: (v1: FastifyInstance) => Promise<void>;
+  /**
+   * Merchant POS/dashboard sessions (modules/merchant-sessions): the caller of a request without an
+   * Authorization header, from its session cookie and CSRF token; null when there is no session
+   * cookie. Absent: API keys only.
+   */
+  session?: (request: FastifyRequest) => Promise<V1Auth | null>;
 }
 
 const keyMissingMessage =
@@ -136,6 +142,15 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
   });
 
   v1.addHook('onRequest', async (request) => {
+    // Merchant session (cookie + X-CSRF-Token), only when no Authorization header is sent: an API
+    // key keeps working exactly as before. A session acts as the account's secret key.
+    if (request.headers.authorization === undefined && options.session !== undefined) {
+      const sessionAuth = await options.session(request);
+      if (sessionAuth !== null) {
+        request.v1 = sessionAuth;
+        return;
+      }
+    }
     const raw = keyFromAuthorization(request.headers.authorization);
     let auth: AuthenticatedKey;
     try {

@@ -24,7 +24,10 @@ export interface CardTestPlatform {
 
 /** The platform with card payments, wired to a card network simulator on a free loopback port. */
 export async function startCardPlatform(
-  options: Partial<Omit<ServiceOptions, 'db' | 'ledger' | 'cards'>> & { requestTimeoutMs?: number } = {},
+  options: Partial<Omit<ServiceOptions, 'db' | 'ledger' | 'cards'>> & {
+    requestTimeoutMs?: number;
+    webDir?: string;
+  } = {},
 ): Promise<CardTestPlatform> {
   const simulatorDataDir = mkdtempSync(path.join(tmpdir(), 'yunpay-network-sim-'));
   let simulator = await startNetworkSimulator({ port: 0, dataDir: simulatorDataDir });

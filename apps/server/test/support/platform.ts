@@ -31,8 +31,9 @@ export const relaxedRateLimits: ServiceOptions['identityRateLimits'] = {
 };
 
 export async function startPlatform(
-  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> = {},
+  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & { webDir?: string } = {},
 ): Promise<TestPlatform> {
+  const { webDir, ...serviceOptions } = options;
   const testDb = await openTestDb();
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', destination: logs });
@@ -42,7 +43,7 @@ export async function startPlatform(
     ledger,
     logger,
     identityRateLimits: relaxedRateLimits,
-    ...options,
+    ...serviceOptions,
   });
   const app = buildApp({
     db: testDb.db,
@@ -51,6 +52,7 @@ export async function startPlatform(
     lifecycle: new Lifecycle(),
     adminToken: testAdminToken,
     services,
+    ...(webDir === undefined ? {} : { webDir }),
   });
   const baseUrl = await listenOnFreePort(app);
   return {

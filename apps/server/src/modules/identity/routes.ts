@@ -43,7 +43,11 @@ const MeSchema = Type.Object({ ...UserSchema.properties, pin_set: Type.Boolean()
 
 const TokenPairSchema = Type.Object({
   access_token: Type.String(),
-  refresh_token: Type.String(),
+  refresh_token: Type.Optional(
+    Type.String({
+      description: 'Absent when the refresh token is kept in the httpOnly cookie (refresh_token_cookie).',
+    }),
+  ),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Seconds the access token lives.' }),
 });
@@ -55,6 +59,74 @@ function toTokenPairResponse(pair: TokenPair): Static<typeof TokenPairSchema> {
     token_type: pair.tokenType,
     expires_in: pair.expiresIn,
   };
+}
+
+/**
+ * Cookie-kept refresh tokens, for the web apps: the refresh token travels only in an httpOnly
+ * cookie scoped to the session routes, so page scripts (and whatever an XSS injects) never read it.
+ * A cookie is ambient authority, so every route that reads or sets it also demands proof that the
+ * request comes from our own pages (assertSameOriginRequest).
+ */
+export const refreshTokenCookieName = 'yunpay_rt';
+const refreshTokenCookiePath = '/wallet/v1/sessions';
+/** The header a cookie-authenticated request must carry; cross-site forms cannot send it without a CORS preflight (never granted). */
+export const csrfHeaderName = 'x-yunpay-csrf';
+const cookieValuePattern = /^[A-Za-z0-9_-]{1,128}$/;
+/** Longer Cookie headers are not parsed (Node caps all headers at 16 KiB anyway). */
+const cookieHeaderLengthMax = 8_192;
+
+/** The Set-Cookie value that keeps (or, with null, clears) the refresh token. */
+export function refreshTokenCookie(request: Pick<FastifyRequest, 'protocol'>, value: string | null): string {
+  const attributes = [
+    `${refreshTokenCookieName}=${value ?? ''}`,
+    `Path=${refreshTokenCookiePath}`,
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${value === null ? 0 : limits.identityRefreshTokenLifetimeS}`,
+  ];
+  if (request.protocol === 'https') attributes.push('Secure');
+  return attributes.join('; ');
+}
+
+/** The refresh token from the request's cookie, or null (absent or not shaped like one). */
+function refreshTokenFromCookie(request: FastifyRequest): string | null {
+  const header = request.headers.cookie;
+  if (typeof header !== 'string' || header.length > cookieHeaderLengthMax) return null;
+  for (const part of header.split(';')) {
+    const at = part.indexOf('=');
+    if (at === -1 || part.slice(0, at).trim() !== refreshTokenCookieName) continue;
+    const value = part.slice(at + 1).trim();
+    return cookieValuePattern.test(value) ? value : null;
+  }
+  return null;
+}
+
+/** The host (and port) of an Origin header, or null for `null` and anything unparsable. */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CSRF defence for requests the cookie authenticates: the custom header (a simple cross-site
+ * request cannot carry it) and the browser's own word that the request is same-origin
+ * (Sec-Fetch-Site, or the Origin's host equal to ours). Both are required.
+ */
+function assertSameOriginRequest(request: FastifyRequest): void {
+  const refuse = (why: string): never => {
+    throw new AppError('forbidden', { message: `Cookie-authenticated requests must come from this site: ${why}.` });
+  };
+  if (request.headers[csrfHeaderName] !== '1') refuse(`send the header X-Yunpay-CSRF: 1`);
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  if (site === undefined && origin === undefined) refuse('the request has neither Origin nor Sec-Fetch-Site');
+  if (site !== undefined && site !== 'same-origin') refuse('Sec-Fetch-Site is not same-origin');
+  if (origin !== undefined) {
+    if (originHost(origin) !== request.host) refuse('the Origin is another site');
+  }
 }
 
 const DeviceSchema = Type.Object({
@@ -111,12 +183,26 @@ const SignInBodySchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    refresh_token_cookie: Type.Optional(
+      Type.Boolean({
+        description:
+          'Web apps: keep the refresh token in an httpOnly cookie instead of the body (needs X-Yunpay-CSRF: 1 and a same-origin request).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
 const RefreshBodySchema = Type.Object(
-  { refresh_token: Type.String({ minLength: 1, maxLength: 128 }) },
+  {
+    refresh_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'Absent: the refresh token cookie is used (needs X-Yunpay-CSRF: 1 and a same-origin request).',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -194,9 +280,14 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: Identity }> =
         response: { 200: TokenPairSchema, ...errorResponses },
       },
     },
-    async (request) => {
-      const pair = await identity.signIn({ ...request.body, clientKey: request.ip });
-      return toTokenPairResponse(pair);
+    async (request, reply) => {
+      const { refresh_token_cookie: cookieMode, ...credentials } = request.body;
+      if (cookieMode === true) assertSameOriginRequest(request);
+      const pair = await identity.signIn({ ...credentials, clientKey: request.ip });
+      if (cookieMode !== true) return toTokenPairResponse(pair);
+      void reply.header('set-cookie', refreshTokenCookie(request, pair.refreshToken));
+      const { refresh_token: _kept, ...body } = toTokenPairResponse(pair);
+      return body;
     },
   );
 
@@ -210,24 +301,55 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: Identity }> =
         response: { 200: TokenPairSchema, ...errorResponses },
       },
     },
-    async (request) => {
-      const pair = await identity.refresh({ refreshToken: request.body.refresh_token, clientKey: request.ip });
-      return toTokenPairResponse(pair);
+    async (request, reply) => {
+      const bodyToken = request.body.refresh_token;
+      if (bodyToken !== undefined) {
+        return toTokenPairResponse(await identity.refresh({ refreshToken: bodyToken, clientKey: request.ip }));
+      }
+      const cookieToken = refreshTokenFromCookie(request);
+      if (cookieToken === null) throw new AppError('refresh_token_invalid');
+      assertSameOriginRequest(request);
+      let pair: TokenPair;
+      try {
+        pair = await identity.refresh({ refreshToken: cookieToken, clientKey: request.ip });
+      } catch (error) {
+        // A spent or revoked token is of no further use: drop the cookie.
+        if (error instanceof AppError && error.status === 401) {
+          void reply.header('set-cookie', refreshTokenCookie(request, null));
+        }
+        throw error;
+      }
+      void reply.header('set-cookie', refreshTokenCookie(request, pair.refreshToken));
+      const { refresh_token: _kept, ...body } = toTokenPairResponse(pair);
+      return body;
     },
   );
 
   app.delete(
     '/sessions/current',
     {
-      onRequest: authenticated,
       schema: {
-        summary: 'Sign out',
+        summary: 'Sign out (bearer access token, or the refresh token cookie)',
         querystring: NoQuerySchema,
         response: { 204: NoContentSchema, ...errorResponses },
       },
     },
     async (request, reply) => {
-      await identity.signOut(principalOf(request));
+      const cookieToken = refreshTokenFromCookie(request);
+      if (request.headers.authorization !== undefined || cookieToken === null) {
+        await authenticated(request, reply);
+        await identity.signOut(principalOf(request));
+      } else {
+        assertSameOriginRequest(request);
+        // The session behind the cookie is found by rotating its token once; a token that no
+        // longer rotates (spent, revoked, expired) belongs to a session that is over already.
+        const pair = await identity.refresh({ refreshToken: cookieToken, clientKey: request.ip }).catch((error) => {
+          if (error instanceof AppError && error.status === 401) return null;
+          throw error;
+        });
+        if (pair !== null) await identity.signOut(await identity.authenticate(`Bearer ${pair.accessToken}`));
+      }
+      if (cookieToken !== null) void reply.header('set-cookie', refreshTokenCookie(request, null));
       return reply.status(204).send(null);
     },
   );

@@ -53,3 +53,5 @@ export {
 } from './v1-routes.js';
 export { paymentEventSink } from './events.js';
 export { createMerchantQr, qrLimits, type MerchantQr, type QrPreview } from './qr.js';
+// Daily volume and fees for the merchant dashboard's chart (merchant-sessions routes).
+export { dailyBalanceSummary, summaryLimits, type DailyBalanceSummary } from './summary.js';

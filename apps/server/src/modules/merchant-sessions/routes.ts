@@ -1,0 +1,367 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { errorResponses } from '../../platform/http-schemas.js';
+import { AppError, assert } from '../../platform/errors.js';
+import { limits } from '../../platform/limits.js';
+import { retryAfterOnError } from '../../platform/rate-limit.js';
+import type { V1Auth } from '../../v1/index.js';
+import type { ApiKeyInfo, Merchant } from '../merchants/index.js';
+import type { DailyBalanceSummary } from '../payments/index.js';
+import { merchantSessionLimits, type MerchantSession, type MerchantSessions } from './service.js';
+
+/**
+ * The cookie that carries a merchant session. Over https it is `__Host-` prefixed (the browser then
+ * insists on Secure, Path=/ and no Domain); plain http (a laptop, tests) cannot use that prefix.
+ */
+const cookieNameSecure = '__Host-yunpay_msess';
+const cookieNamePlain = 'yunpay_msess';
+export const csrfHeader = 'x-csrf-token';
+
+function isHttps(request: FastifyRequest): boolean {
+  return request.protocol === 'https';
+}
+
+/** The session token from the Cookie header, or null. Only our own cookie names are read. */
+export function sessionTokenOf(request: FastifyRequest): string | null {
+  const header = request.headers.cookie;
+  if (typeof header !== 'string' || header.length > 8_192) return null;
+  const wanted = isHttps(request) ? [cookieNameSecure, cookieNamePlain] : [cookieNamePlain];
+  for (const part of header.split(';')) {
+    const equals = part.indexOf('=');
+    if (equals === -1) continue;
+    const name = part.slice(0, equals).trim();
+    if (wanted.includes(name)) return part.slice(equals + 1).trim();
+  }
+  return null;
+}
+
+function sessionCookie(request: FastifyRequest, token: string, maxAgeS: number): string {
+  const secure = isHttps(request);
+  return [
+    `${secure ? cookieNameSecure : cookieNamePlain}=${token}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${maxAgeS}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+/**
+ * Same-origin check for cookie-authenticated requests: a browser says where a request comes from
+ * (Sec-Fetch-Site, Origin); anything but this very origin is refused. A client that sends neither
+ * is not a browser, so it cannot be the victim of a cross-site request.
+ */
+export function comesFromSameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return false;
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    if (typeof origin !== 'string' || origin === 'null') return false;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    if (host !== request.headers.host) return false;
+  }
+  return true;
+}
+
+/**
+ * The session of a cookie-authenticated request, with the CSRF checks: same origin, and the
+ * session's CSRF token in X-CSRF-Token (compared in constant time) unless `csrf: false`.
+ * Returns null when the request carries no session cookie.
+ */
+export async function requestSession(
+  sessions: MerchantSessions,
+  request: FastifyRequest,
+  options: { csrf: boolean } = { csrf: true },
+): Promise<{ session: MerchantSession; token: string } | null> {
+  const token = sessionTokenOf(request);
+  if (token === null) return null;
+  if (!comesFromSameOrigin(request)) {
+    throw new AppError('forbidden', { message: 'Cross-site requests with a session cookie are refused.' });
+  }
+  if (options.csrf) {
+    const presented = request.headers[csrfHeader];
+    if (typeof presented !== 'string' || !sessions.csrfTokenMatches(token, presented)) {
+      throw new AppError('forbidden', { message: 'The X-CSRF-Token header is missing or does not match the session.' });
+    }
+  }
+  const session = await sessions.authenticate(token);
+  if (session === null) throw new AppError('unauthorized', { message: 'The session has ended: sign in again.' });
+  return { session, token };
+}
+
+/**
+ * How /v1 accepts a session instead of an API key (v1Plugin `session` option): the signed-in
+ * merchant acts with its secret key's rights, in the session's mode. null: no session cookie.
+ */
+export function merchantSessionV1Auth(sessions: MerchantSessions): (request: FastifyRequest) => Promise<V1Auth | null> {
+  return async (request) => {
+    const found = await requestSession(sessions, request);
+    if (found === null) return null;
+    return {
+      accountId: found.session.accountId,
+      livemode: found.session.livemode,
+      keyKind: 'secret',
+      keyId: found.session.keyId,
+    };
+  };
+}
+
+const unixSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
+
+const AccountSchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('account'),
+    name: Type.String(),
+    country: Type.String(),
+    default_currency: Type.String({ description: 'Lower case, as /v1 writes currencies' }),
+    city: Type.Union([Type.String(), Type.Null()]),
+    charges_enabled: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+const SessionSchema = Type.Object(
+  {
+    object: Type.Literal('merchant_session'),
+    id: Type.String(),
+    csrf_token: Type.String({ description: 'Send it as X-CSRF-Token on every cookie-authenticated request' }),
+    livemode: Type.Boolean(),
+    expires_at: Type.Integer({ description: 'Unix seconds: the session ends then at the latest' }),
+    account: AccountSchema,
+  },
+  { additionalProperties: false },
+);
+
+const ApiKeySchema = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('api_key'),
+    type: Type.Union([Type.Literal('secret'), Type.Literal('publishable'), Type.Literal('restricted')]),
+    livemode: Type.Boolean(),
+    redacted: Type.String(),
+    expires_at: Type.Union([Type.Integer(), Type.Null()]),
+    created: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+const DailySchema = Type.Object(
+  {
+    day: Type.String({ description: 'YYYY-MM-DD (UTC)' }),
+    currency: Type.String(),
+    volume: Type.Integer(),
+    refunded: Type.Integer(),
+    fees: Type.Integer(),
+    net: Type.Integer(),
+    charge_count: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+function accountWire(merchant: Merchant) {
+  return {
+    id: merchant.id,
+    object: 'account' as const,
+    name: merchant.name,
+    country: merchant.country,
+    default_currency: merchant.defaultCurrency.toLowerCase(),
+    city: merchant.city,
+    charges_enabled: merchant.activatedAt !== null,
+  };
+}
+
+function keyWire(key: ApiKeyInfo) {
+  return {
+    id: key.id,
+    object: 'api_key' as const,
+    type: key.kind,
+    livemode: key.livemode,
+    redacted: `${key.displayPrefix}…${key.last4}`,
+    expires_at: key.expiresAt === null ? null : unixSeconds(key.expiresAt),
+    created: unixSeconds(key.createdAt),
+  };
+}
+
+function safeNumber(value: bigint): number {
+  assert(value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER), 'sum fits a number');
+  return Number(value);
+}
+
+export interface MerchantSessionRoutesOptions {
+  sessions: MerchantSessions;
+  /** The payments context's daily summary (payments/summary.ts). */
+  dailySummary(options: { accountId: string; livemode: boolean; days: number }): Promise<DailyBalanceSummary[]>;
+}
+
+const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/**
+ * /merchant/v1: sign-in to the POS and dashboard with a secret key (an httpOnly cookie session
+ * with a CSRF token), and the dashboard's endpoints that /v1 does not have (keys, daily summary).
+ */
+export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRoutesOptions> = async (app, options) => {
+  const { sessions } = options;
+  app.addHook('onError', retryAfterOnError);
+
+  const required = async (request: FastifyRequest, csrf = true) => {
+    const found = await requestSession(sessions, request, { csrf });
+    if (found === null) throw new AppError('unauthorized', { message: 'Sign in first.' });
+    return found;
+  };
+
+  const sessionBody = async (session: MerchantSession, token: string) => ({
+    object: 'merchant_session' as const,
+    id: session.id,
+    csrf_token: sessions.csrfTokenFor(token),
+    livemode: session.livemode,
+    expires_at: unixSeconds(session.expiresAt),
+    account: accountWire(await sessions.merchantOf(session)),
+  });
+
+  app.post(
+    '/sessions',
+    {
+      schema: {
+        querystring: NoQuery,
+        body: Type.Object(
+          { secret_key: Type.String({ minLength: 1, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: SessionSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      // No session yet, so no CSRF token; a cross-site form must still not sign the browser in.
+      if (!comesFromSameOrigin(request)) {
+        throw new AppError('forbidden', { message: 'Cross-site sign-in requests are refused.' });
+      }
+      const signedIn = await sessions.signIn({ secretKey: request.body.secret_key, clientKey: request.ip });
+      void reply.header(
+        'set-cookie',
+        sessionCookie(request, signedIn.token, Math.floor(merchantSessionLimits.lifetimeMs / 1000)),
+      );
+      return reply.status(201).send({
+        object: 'merchant_session' as const,
+        id: signedIn.session.id,
+        csrf_token: signedIn.csrfToken,
+        livemode: signedIn.session.livemode,
+        expires_at: unixSeconds(signedIn.session.expiresAt),
+        account: accountWire(signedIn.merchant),
+      });
+    },
+  );
+
+  // The one cookie request without X-CSRF-Token: it is how a reloaded page learns the token. It
+  // changes nothing, and another site cannot read its answer (no CORS), only the same origin can.
+  app.get(
+    '/sessions/current',
+    { schema: { querystring: NoQuery, response: { 200: SessionSchema, ...errorResponses } } },
+    async (request) => {
+      const { session, token } = await required(request, false);
+      return sessionBody(session, token);
+    },
+  );
+
+  app.delete(
+    '/sessions/current',
+    { schema: { querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } } },
+    async (request, reply) => {
+      const { token } = await required(request);
+      await sessions.signOut(token);
+      void reply.header('set-cookie', sessionCookie(request, '', 0));
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api_keys',
+    {
+      schema: {
+        querystring: NoQuery,
+        response: {
+          200: Type.Object({ object: Type.Literal('list'), data: Type.Array(ApiKeySchema), has_more: Type.Boolean() }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { session } = await required(request);
+      return { object: 'list' as const, data: (await sessions.listKeys(session)).map(keyWire), has_more: false };
+    },
+  );
+
+  app.post(
+    '/api_keys/roll',
+    {
+      schema: {
+        querystring: NoQuery,
+        body: Type.Object(
+          {
+            expires_in_s: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: limits.merchantKeyRollGraceSMax,
+                description: 'How long the old secret key keeps working (default 0: it stops now)',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Intersect([
+            ApiKeySchema,
+            Type.Object({ secret: Type.String({ description: 'Shown once' }), rolled: Type.Array(ApiKeySchema) }),
+          ]),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { session } = await required(request);
+      const result = await sessions.rollSecretKey(session, { expiresInS: request.body.expires_in_s ?? 0 });
+      return { ...keyWire(result.key), secret: result.secretKey, rolled: result.rolled.map(keyWire) };
+    },
+  );
+
+  app.get(
+    '/balance/daily',
+    {
+      schema: {
+        querystring: Type.Object(
+          { days: Type.Optional(Type.Integer({ minimum: 1, maximum: merchantSessionLimits.summaryDaysMax })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ object: Type.Literal('list'), days: Type.Integer(), data: Type.Array(DailySchema) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { session } = await required(request);
+      const days = request.query.days ?? 30;
+      const rows = await options.dailySummary({ accountId: session.accountId, livemode: session.livemode, days });
+      return {
+        object: 'list' as const,
+        days,
+        data: rows.map((row) => ({
+          day: row.day,
+          currency: row.currency.toLowerCase(),
+          volume: safeNumber(row.volume),
+          refunded: safeNumber(row.refunded),
+          fees: safeNumber(row.fees),
+          net: safeNumber(row.net),
+          charge_count: row.chargeCount,
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,268 @@
+import { useState, type FormEvent } from 'react';
+import { newIdempotencyKey, type WalletBalance, type WalletCard } from '@yunpay/sdk';
+import { amountPlaceholder, parseMoney } from '../shared/money.js';
+import { Alert, Field, PinField, SelectField } from '../shared/ui.js';
+import { SavedCards } from './cards.js';
+import { errorText } from './client.js';
+import { useLoad, useText, useWallet } from './context.js';
+import type { MessageKey } from './messages.js';
+
+const defaultCurrencies = ['CNY', 'HKD', 'USD', 'EUR', 'JPY', 'KWD'];
+
+function useBalances() {
+  const { client, dataVersion } = useWallet();
+  return useLoad((signal) => client.balances({ signal }), [client, dataVersion]);
+}
+
+export function HomeScreen() {
+  const { t, money } = useText();
+  const { me, navigate } = useWallet();
+  const balances = useBalances();
+  const shown = (balances.value ?? []).filter((balance) => balance.available !== 0 || balance.pending !== 0);
+  return (
+    <>
+      <h1>{t('home.greeting', { name: me.name })}</h1>
+      <section aria-labelledby="balances-title" className="card">
+        <h2 id="balances-title">{t('home.title')}</h2>
+        {balances.loading && balances.value === null ? <p>{t('common.loading')}</p> : null}
+        {balances.error !== null ? <Alert>{errorText(balances.error, t)}</Alert> : null}
+        {balances.value !== null && shown.length === 0 ? <p className="muted">{t('home.empty')}</p> : null}
+        <ul className="balances">
+          {shown.map((balance) => (
+            <li key={balance.currency} className="balance" data-currency={balance.currency}>
+              <span className="balance-label">
+                {t('home.available')} · {balance.currency}
+              </span>
+              <span className="balance-amount">{money(balance.available, balance.currency)}</span>
+              {balance.pending > 0 ? (
+                <span className="muted">{t('home.pending', { amount: money(balance.pending, balance.currency) })}</span>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <nav aria-label={t('home.title')} className="actions">
+        <button type="button" onClick={() => navigate('/topup')}>
+          {t('home.topUp')}
+        </button>
+        <button type="button" onClick={() => navigate('/send')}>
+          {t('home.send')}
+        </button>
+        <button type="button" onClick={() => navigate('/pay')}>
+          {t('home.pay')}
+        </button>
+        <button type="button" onClick={() => navigate('/scan')}>
+          {t('home.scan')}
+        </button>
+      </nav>
+    </>
+  );
+}
+
+function currencyOptions(balances: WalletBalance[] | null): string[] {
+  const held = (balances ?? []).map((balance) => balance.currency);
+  return held.length === 0 ? defaultCurrencies : held;
+}
+
+function amountError(text: string, currency: string, t: (key: MessageKey) => string): string | null {
+  if (text.trim() === '') return null;
+  const parsed = parseMoney(text, currency);
+  return parsed.ok ? null : t(`error.${parsed.code}` as MessageKey);
+}
+
+export function TopUpScreen() {
+  const { t, money } = useText();
+  const { client, moneyMoved } = useWallet();
+  const balances = useBalances();
+  const [cardsVersion, setCardsVersion] = useState(0);
+  const cards = useLoad((signal) => client.cards.list({ signal }).catch(() => []), [client, cardsVersion]);
+  const [currency, setCurrency] = useState('CNY');
+  const [amount, setAmount] = useState('');
+  const [source, setSource] = useState('tok_visa');
+  const cardSaved = (card: WalletCard) => {
+    setCardsVersion((version) => version + 1);
+    setSource(card.id);
+  };
+  const cardRemoved = (card: WalletCard) => {
+    setCardsVersion((version) => version + 1);
+    setSource((current) => (current === card.id ? 'tok_visa' : current));
+  };
+  const [key, setKey] = useState(newIdempotencyKey);
+  const [result, setResult] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseMoney(amount, currency);
+    if (!parsed.ok) return setResult({ tone: 'error', text: t(`error.${parsed.code}` as MessageKey) });
+    setBusy(true);
+    setResult(null);
+    try {
+      const done = await client.topups.create(
+        { amount: parsed.amountMinor, currency, source },
+        { idempotencyKey: key },
+      );
+      if (done.status === 'failed') setResult({ tone: 'error', text: errorText({ code: done.failure_code }, t) });
+      else setResult({ tone: 'success', text: t('topup.done', { amount: money(done.amount, done.currency) }) });
+      setKey(newIdempotencyKey());
+      setAmount('');
+      moneyMoved();
+    } catch (caught) {
+      setResult({ tone: 'error', text: errorText(caught, t) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <h1>{t('topup.title')}</h1>
+      <form className="card stack" onSubmit={(event) => void submit(event)}>
+        <SelectField
+          label={t('common.currency')}
+          name="currency"
+          value={currency}
+          onChange={(e) => setCurrency(e.target.value)}
+        >
+          {currencyOptions(balances.value).map((code) => (
+            <option key={code} value={code}>
+              {code}
+            </option>
+          ))}
+        </SelectField>
+        <Field
+          label={t('common.amount')}
+          name="amount"
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder={amountPlaceholder(currency)}
+          required
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          error={amountError(amount, currency, t)}
+        />
+        <SelectField label={t('topup.source')} name="source" value={source} onChange={(e) => setSource(e.target.value)}>
+          {(cards.value ?? []).map((card) => (
+            <option key={card.id} value={card.id}>
+              {t('topup.savedCard', { brand: card.brand, last4: card.last4 })}
+            </option>
+          ))}
+          <option value="tok_visa">{t('topup.testVisa')}</option>
+          <option value="tok_mastercard">{t('topup.testMastercard')}</option>
+          <option value="tok_chargeDeclined">{t('topup.testDeclined')}</option>
+        </SelectField>
+        {result === null ? null : <Alert tone={result.tone}>{result.text}</Alert>}
+        <button type="submit" className="primary" disabled={busy}>
+          {t('topup.submit')}
+        </button>
+      </form>
+      <SavedCards cards={cards.value} onSaved={cardSaved} onRemoved={cardRemoved} />
+    </>
+  );
+}
+
+export function SendScreen() {
+  const { t, money } = useText();
+  const { client, moneyMoved } = useWallet();
+  const balances = useBalances();
+  const [to, setTo] = useState('');
+  const [currency, setCurrency] = useState('CNY');
+  const [amount, setAmount] = useState('');
+  const [note, setNote] = useState('');
+  const [pin, setPin] = useState('');
+  const [key, setKey] = useState(newIdempotencyKey);
+  const [result, setResult] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseMoney(amount, currency);
+    if (!parsed.ok) return setResult({ tone: 'error', text: t(`error.${parsed.code}` as MessageKey) });
+    setBusy(true);
+    setResult(null);
+    try {
+      const sent = await client.transfers.create(
+        {
+          to: to.trim(),
+          amount: parsed.amountMinor,
+          currency,
+          pin,
+          ...(note.trim() === '' ? {} : { note: note.trim() }),
+        },
+        { idempotencyKey: key },
+      );
+      if (sent.status === 'failed') {
+        setResult({ tone: 'error', text: errorText({ code: sent.failure_code }, t) });
+      } else {
+        setResult({
+          tone: 'success',
+          text: t('send.done', { amount: money(sent.amount, sent.currency), name: sent.counterparty?.name ?? to }),
+        });
+        setTo('');
+        setAmount('');
+        setNote('');
+      }
+      setKey(newIdempotencyKey());
+      setPin('');
+      moneyMoved();
+    } catch (caught) {
+      // A refusal that did nothing released the key: the same key may be retried.
+      setResult({ tone: 'error', text: errorText(caught, t) });
+      setPin('');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      <h1>{t('send.title')}</h1>
+      <form className="card stack" onSubmit={(event) => void submit(event)}>
+        <Field
+          label={t('send.to')}
+          name="to"
+          autoComplete="off"
+          inputMode="email"
+          required
+          value={to}
+          onChange={(e) => setTo(e.target.value)}
+        />
+        <SelectField
+          label={t('common.currency')}
+          name="currency"
+          value={currency}
+          onChange={(e) => setCurrency(e.target.value)}
+        >
+          {currencyOptions(balances.value).map((code) => (
+            <option key={code} value={code}>
+              {code}
+            </option>
+          ))}
+        </SelectField>
+        <Field
+          label={t('common.amount')}
+          name="amount"
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder={amountPlaceholder(currency)}
+          required
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          error={amountError(amount, currency, t)}
+        />
+        <Field
+          label={t('send.note')}
+          name="note"
+          maxLength={140}
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+        />
+        <PinField label={t('common.pin')} value={pin} onChange={setPin} />
+        {result === null ? null : <Alert tone={result.tone}>{result.text}</Alert>}
+        <button type="submit" className="primary" disabled={busy}>
+          {t('send.submit')}
+        </button>
+      </form>
+    </>
+  );
+}
