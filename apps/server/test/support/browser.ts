@@ -36,11 +36,18 @@ export function removeWebBuild(outDir: string): void {
   rmSync(outDir, { recursive: true, force: true });
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `args` adds chromium switches, e.g. a fake camera playing a video file. */
+export async function launchBrowser(options: { args?: readonly string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-dev-shm-usage',
+      ...(options.args ?? []),
+    ],
   });
 }
 
