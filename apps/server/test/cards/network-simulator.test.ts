@@ -335,6 +335,16 @@ describe('card network simulator: the contract', () => {
     const reused = await client.send(financial('0200', { pan, amountMinor: 777n, rrn: sale.fields.get(37) }));
     expect(code(reused)).toBe('94');
     expect(sim.balanceOf(pan, 'USD')).toBe(start - 777n);
+    // The same RRN and STAN with other contents is another request (an acquirer whose counters
+    // started over), not a retransmission: 94, and the earlier answer is not replayed.
+    const impostor = financial('0200', {
+      pan,
+      amountMinor: 999n,
+      rrn: sale.fields.get(37),
+      stan: sale.fields.get(11),
+    });
+    expect(code(await client.send(impostor))).toBe('94');
+    expect(sim.balanceOf(pan, 'USD')).toBe(start - 777n);
     // A declined request repeated gets its decline again.
     const declined = financial('0200', { pan: '4000000000000002' });
     expect(code(await client.send(declined))).toBe('05');

@@ -9,6 +9,10 @@ export const cardGatewayMigrations: readonly Migration[] = [
       -- value mod 999999 + 1. The RRN sequence stops rather than wrap: an RRN names a transaction.
       create sequence cards_network_rrn_seq as bigint minvalue 1 maxvalue 999999999999 no cycle;
       create sequence cards_network_stan_seq as bigint minvalue 0 start 0;
+      -- A new database starts its RRNs at a point set by the clock (10,000 per second since the
+      -- epoch, modulo 5·10^11), so that a network that outlived an earlier database (the simulator's
+      -- journal, say) does not see its RRNs again; half the range stays free above any start.
+      select setval('cards_network_rrn_seq', 1 + (floor(extract(epoch from now()))::bigint % 50000000) * 10000, false);
 
       -- One row per card transaction the gateway sends (docs/card-network.md, "Gateway"). Never a
       -- PAN: the card is the vault id. status is the lifecycle; outcome is what the caller was told,

@@ -10,6 +10,7 @@
  * No full card number is kept here: a card is known by its card key (an HMAC of the PAN) and its
  * masked number.
  */
+import { createHash } from 'node:crypto';
 import { assert } from '../../../platform/errors.js';
 import { currencies } from '../../../platform/money.js';
 import { isIso8583RequestMti, iso8583ResponseMtiFor, maskPan, type Iso8583Message } from '../iso8583/index.js';
@@ -67,6 +68,18 @@ interface IssuerAccount {
 export interface StoredResponse {
   mti: string;
   fields: Record<string, string>;
+  /**
+   * What the answered request said (a digest of fields 2, 3, 4, 14, 41, 42 and 49): a
+   * retransmission must say the same, or it is another request reusing the RRN and STAN (answered
+   * 94, changing nothing). Absent in journals written before it existed.
+   */
+  requestDigest?: string;
+}
+
+/** The digest a retransmission must match (never the PAN itself: it is hashed with the rest). */
+export function requestDigestOf(request: Iso8583Message): string {
+  const parts = [2, 3, 4, 14, 41, 42, 49].map((field) => request.fields.get(field) ?? '');
+  return createHash('sha256').update(parts.join('|')).digest('base64url');
 }
 
 /** Journal records: one per state change. Amounts are decimal strings (JSON has no bigint). */
@@ -266,7 +279,14 @@ export function decideIso8583Request(state: NetworkState, request: Iso8583Messag
   const rrn = request.fields.get(37);
   if (stan !== undefined && rrn !== undefined) {
     const previous = state.answered.get(requestKey(request.mti, rrn, stan));
-    if (previous !== undefined) return { response: responseFromStored(previous, request), records: [] };
+    if (previous !== undefined) {
+      // A retransmission gets the same answer; a different request reusing the RRN and STAN (an
+      // acquirer whose counters started over) is refused as a duplicate, and changes nothing.
+      if (previous.requestDigest !== undefined && previous.requestDigest !== requestDigestOf(request)) {
+        return { response: iso8583Respond(request, '94'), records: [] };
+      }
+      return { response: responseFromStored(previous, request), records: [] };
+    }
   }
   const fields = commonFields(request);
   if (fields === null) return { response: iso8583Respond(request, '30'), records: [] };
@@ -313,7 +333,7 @@ function answered(
     rrn: fields.rrn,
     stan: fields.stan,
     receivedAt: context.now.toISOString(),
-    response: storedResponseOf(response),
+    response: { ...storedResponseOf(response), requestDigest: requestDigestOf(request) },
     effect,
   };
   return { response, records: [...before, record] };
