@@ -155,6 +155,12 @@ describe('card payments through the network simulator', () => {
     expect(html).toContain('Authenticate your payment');
     expect(html).toContain('66.00 USD');
 
+    const bogus = await fetch(challengeUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'result=maybe',
+    });
+    expect(bogus.status).toBe(400);
     const completed = await fetch(challengeUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

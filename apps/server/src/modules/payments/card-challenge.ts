@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { Db } from '../../platform/db.js';
 import { AppError } from '../../platform/errors.js';
 import type { Migration } from '../../platform/migrations.js';
@@ -201,7 +202,9 @@ function page(title: string, body: string): string {
 }
 
 /** GET/POST /3ds/challenges/:id: the hosted challenge page (public; the id is the credential). */
-export const cardChallengeRoutes: FastifyPluginAsync<{ challenges: CardChallenges }> = async (app, options) => {
+const ChallengeParams = Type.Object({ id: Type.String({ maxLength: 64 }) }, { additionalProperties: false });
+
+export const cardChallengeRoutes: FastifyPluginAsyncTypebox<{ challenges: CardChallenges }> = async (app, options) => {
   const { challenges } = options;
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -209,7 +212,7 @@ export const cardChallengeRoutes: FastifyPluginAsync<{ challenges: CardChallenge
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  app.get<{ Params: { id: string } }>('/3ds/challenges/:id', async (request, reply) => {
+  app.get('/3ds/challenges/:id', { schema: { params: ChallengeParams } }, async (request, reply) => {
     const facts = await challenges.describe(request.params.id);
     void reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', pageCsp);
     if (facts === null) {
@@ -231,22 +234,30 @@ export const cardChallengeRoutes: FastifyPluginAsync<{ challenges: CardChallenge
     );
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/3ds/challenges/:id', async (request, reply) => {
-    const result = request.body?.result;
-    if (result !== 'complete' && result !== 'fail') {
-      throw new AppError('invalid_request', { message: 'result must be complete or fail.', param: 'result' });
-    }
-    const { intent, redirectTo } = await challenges.answer(request.params.id, result);
-    if (redirectTo !== null) return reply.redirect(redirectTo, 303);
-    const succeeded = intent.status === 'succeeded' || intent.status === 'requires_capture';
-    void reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', pageCsp);
-    return reply.send(
-      page(
-        succeeded ? 'Payment authenticated' : 'Payment not completed',
-        succeeded
-          ? '<h1>Payment authenticated</h1><p>You can close this page.</p>'
-          : '<h1>Payment not completed</h1><p>The authentication failed or the card was declined. You can close this page.</p>',
-      ),
-    );
-  });
+  app.post(
+    '/3ds/challenges/:id',
+    {
+      schema: {
+        params: ChallengeParams,
+        body: Type.Object(
+          { result: Type.Union([Type.Literal('complete'), Type.Literal('fail')]) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      const { intent, redirectTo } = await challenges.answer(request.params.id, request.body.result);
+      if (redirectTo !== null) return reply.redirect(redirectTo, 303);
+      const succeeded = intent.status === 'succeeded' || intent.status === 'requires_capture';
+      void reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', pageCsp);
+      return reply.send(
+        page(
+          succeeded ? 'Payment authenticated' : 'Payment not completed',
+          succeeded
+            ? '<h1>Payment authenticated</h1><p>You can close this page.</p>'
+            : '<h1>Payment not completed</h1><p>The authentication failed or the card was declined. You can close this page.</p>',
+        ),
+      );
+    },
+  );
 };
