@@ -21,6 +21,8 @@ export {
   type PageRequest,
 } from './list.js';
 export {
+  V1Address,
+  V1AddressUpdate,
   V1Boolean,
   V1CreatedFilter,
   V1Expand,

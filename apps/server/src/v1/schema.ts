@@ -42,6 +42,32 @@ export function V1Unsettable<T extends TSchema>(schema: T) {
   return Type.Union([schema, Type.Literal(''), Type.Null()]);
 }
 
+/** Stripe's address parameter (customers, billing details, shipping). */
+export const V1Address = Type.Object(
+  {
+    city: Type.Optional(V1String({ maxLength: 200 })),
+    country: Type.Optional(V1String({ maxLength: 2 })),
+    line1: Type.Optional(V1String({ maxLength: 200 })),
+    line2: Type.Optional(V1String({ maxLength: 200 })),
+    postal_code: Type.Optional(V1String({ maxLength: 20 })),
+    state: Type.Optional(V1String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** The address parameter of an update: any field may be unset with "" or null. */
+export const V1AddressUpdate = Type.Object(
+  {
+    city: Type.Optional(V1Unsettable(V1String({ maxLength: 200 }))),
+    country: Type.Optional(V1Unsettable(V1String({ maxLength: 2 }))),
+    line1: Type.Optional(V1Unsettable(V1String({ maxLength: 200 }))),
+    line2: Type.Optional(V1Unsettable(V1String({ maxLength: 200 }))),
+    postal_code: Type.Optional(V1Unsettable(V1String({ maxLength: 20 }))),
+    state: Type.Optional(V1Unsettable(V1String({ maxLength: 200 }))),
+  },
+  { additionalProperties: false },
+);
+
 /**
  * Stripe's metadata: at most 50 keys, keys up to 40 characters, values up to 500. On update a
  * key set to "" is deleted, and `metadata=""` clears it all (see applyMetadataUpdate).

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import {
+  V1Address,
   V1CreatedFilter,
   V1Expand,
   V1Id,
@@ -22,17 +23,7 @@ export interface CustomerRoutesOptions {
 }
 
 const text = (maxLength: number) => V1String({ maxLength });
-const Address = Type.Object(
-  {
-    city: Type.Optional(text(200)),
-    country: Type.Optional(text(2)),
-    line1: Type.Optional(text(200)),
-    line2: Type.Optional(text(200)),
-    postal_code: Type.Optional(text(20)),
-    state: Type.Optional(text(200)),
-  },
-  { additionalProperties: false },
-);
+const Address = V1Address;
 const Shipping = Type.Object(
   {
     address: Address,

@@ -3,6 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../../platform/errors.js';
 import {
+  V1Address,
+  V1AddressUpdate,
   V1Expand,
   V1Id,
   V1Integer,
@@ -40,28 +42,8 @@ registerV1ErrorCodes({
 
 const text = (maxLength: number) => V1String({ maxLength });
 
-const Address = Type.Object(
-  {
-    city: Type.Optional(text(200)),
-    country: Type.Optional(text(2)),
-    line1: Type.Optional(text(200)),
-    line2: Type.Optional(text(200)),
-    postal_code: Type.Optional(text(20)),
-    state: Type.Optional(text(200)),
-  },
-  { additionalProperties: false },
-);
-const AddressUpdate = Type.Object(
-  {
-    city: Type.Optional(V1Unsettable(text(200))),
-    country: Type.Optional(V1Unsettable(text(2))),
-    line1: Type.Optional(V1Unsettable(text(200))),
-    line2: Type.Optional(V1Unsettable(text(200))),
-    postal_code: Type.Optional(V1Unsettable(text(20))),
-    state: Type.Optional(V1Unsettable(text(200))),
-  },
-  { additionalProperties: false },
-);
+const Address = V1Address;
+const AddressUpdate = V1AddressUpdate;
 const Email = text(512);
 const Name = text(256);
 const Phone = text(20);
