@@ -57,6 +57,7 @@ describe('card payments through the network simulator', () => {
     expect(charge.body.payment_method_details.type).toBe('card');
     expect(charge.body.payment_method_details.card).toMatchObject({ brand: 'visa', last4: '4242' });
     expect(charge.body.payment_method).toBe(paid.body.payment_method);
+    expect(charge.body.outcome).toMatchObject({ network_status: 'approved_by_network', type: 'authorized' });
     expect(cards.simulator.balanceOf(visa, 'USD')).toBe(before - 1_234n);
     const balance = await call('GET', '/v1/balance');
     expect(balance.body.pending.find((entry: { currency: string }) => entry.currency === 'usd')).toBeDefined();
@@ -78,6 +79,11 @@ describe('card payments through the network simulator', () => {
     expect(intent.last_payment_error).toMatchObject({ type: 'card_error', code, decline_code: declineCode });
     const charge = await call('GET', `/v1/charges/${intent.latest_charge}`);
     expect(charge.body).toMatchObject({ status: 'failed', paid: false, failure_code: code });
+    expect(charge.body.outcome).toMatchObject({
+      network_status: 'declined_by_network',
+      reason: declineCode,
+      type: 'issuer_declined',
+    });
     // The customer may try again with another card on the same intent.
     const retried = await call('POST', `/v1/payment_intents/${intent.id}/confirm`, { payment_method: 'pm_card_visa' });
     expect(retried.body.status).toBe('succeeded');

@@ -135,4 +135,11 @@ export const paymentMigrations: readonly Migration[] = [
       create index payments_charges_pending on payments_charges (created_at) where status = 'pending';
     `,
   },
+  {
+    id: '0604_payments_charge_decline_code',
+    sql: `
+      -- Stripe's decline_code of a failed charge (its outcome.reason), beside failure_code.
+      alter table payments_charges add column failure_decline_code text;
+    `,
+  },
 ];

@@ -136,6 +136,8 @@ export interface Charge {
   payerLedgerAccountId: string;
   balanceTransactionId: string | null;
   failureCode: string | null;
+  /** Stripe's decline_code of a failed card charge (e.g. insufficient_funds), else null. */
+  failureDeclineCode: string | null;
   failureMessage: string | null;
   createdAt: Date;
 }
@@ -236,6 +238,7 @@ function chargeFromRow(row: Row): Charge {
     payerLedgerAccountId: row.payer_ledger_account_id as string,
     balanceTransactionId: row.balance_transaction_id as string | null,
     failureCode: row.failure_code as string | null,
+    failureDeclineCode: (row.failure_decline_code as string | null | undefined) ?? null,
     failureMessage: row.failure_message as string | null,
     createdAt: row.created_at as Date,
   };
@@ -504,9 +507,9 @@ export function createPaymentService(deps: PaymentServiceDeps) {
   ): Promise<PaymentIntent> {
     return db.transaction(async (tx) => {
       await tx.query(
-        `update payments_charges set status = 'failed', failure_code = $2, failure_message = $3
+        `update payments_charges set status = 'failed', failure_code = $2, failure_message = $3, failure_decline_code = $4
           where id = $1 and status = 'pending'`,
-        [chargeId, failure.code, failure.message],
+        [chargeId, failure.code, failure.message, failure.declineCode],
       );
       const intent = await findIntent(tx, ctx, intentId);
       const lastPaymentError: Record<string, unknown> = {

@@ -116,6 +116,27 @@ export function intentDto(intent: PaymentIntent, options: { includeClientSecret:
   };
 }
 
+/** Stripe's charge.outcome: what the network (or the wallet) said; null while pending. */
+function chargeOutcome(charge: Charge) {
+  if (charge.status === 'pending') return null;
+  if (charge.status === 'succeeded') {
+    return {
+      network_status: 'approved_by_network',
+      reason: null,
+      risk_level: 'normal',
+      seller_message: 'Payment complete.',
+      type: 'authorized',
+    };
+  }
+  return {
+    network_status: 'declined_by_network',
+    reason: charge.failureDeclineCode ?? charge.failureCode,
+    risk_level: 'normal',
+    seller_message: charge.failureMessage,
+    type: 'issuer_declined',
+  };
+}
+
 export function chargeDto(charge: Charge, refunds: Refund[]) {
   return {
     id: charge.id,
@@ -142,7 +163,7 @@ export function chargeDto(charge: Charge, refunds: Refund[]) {
     livemode: charge.livemode,
     metadata: {},
     on_behalf_of: null,
-    outcome: null,
+    outcome: chargeOutcome(charge),
     paid: charge.status === 'succeeded',
     payment_intent: charge.paymentIntentId,
     payment_method: charge.paymentMethodId,
