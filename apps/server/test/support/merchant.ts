@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AdminClient, type CreateMerchantInput } from '@yunpay/sdk';
 import { api } from './wallet.js';
 
 /** Stripe's form encoding with bracket notation and indexed arrays, as stripe-node sends it. */
@@ -63,21 +64,19 @@ export interface TestMerchant {
   publishableKey: string;
 }
 
+/** A merchant with test keys, created through the SDK's admin client. */
 export async function createMerchant(
   baseUrl: string,
   adminToken: string,
   overrides: Record<string, unknown> = {},
 ): Promise<TestMerchant> {
-  const created = await api(baseUrl, 'POST', '/admin/v1/merchants', {
-    token: adminToken,
-    body: {
-      name: `Shop ${randomBytes(3).toString('hex')}`,
-      country: 'CN',
-      default_currency: 'CNY',
-      mcc: '5812',
-      ...overrides,
-    },
-  });
-  if (created.status !== 201) throw new Error(`merchant creation failed: ${created.status} ${created.text}`);
-  return { id: created.body.id, secretKey: created.body.secret_key, publishableKey: created.body.publishable_key };
+  const admin = new AdminClient({ baseUrl, adminToken, retries: { maxRetries: 0 } });
+  const created = await admin.merchants.create({
+    name: `Shop ${randomBytes(3).toString('hex')}`,
+    country: 'CN',
+    default_currency: 'CNY',
+    mcc: '5812',
+    ...overrides,
+  } as CreateMerchantInput);
+  return { id: created.id, secretKey: created.secret_key, publishableKey: created.publishable_key };
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { WalletClient } from '@yunpay/sdk';
 
 /** A signed-up person with a session, for tests that go through the real HTTP API. */
 export interface TestUser {
@@ -43,32 +44,32 @@ export function newKey(): string {
   return `key_${randomBytes(12).toString('hex')}`;
 }
 
-/** Signs up, signs in on a device and sets the payment PIN. */
-export async function signUp(baseUrl: string, name = 'Test Person'): Promise<TestUser> {
-  const phone = randomPhone();
-  const created = await api(baseUrl, 'POST', '/wallet/v1/users', { body: { phone, password: testPassword, name } });
-  if (created.status !== 201) throw new Error(`sign-up failed: ${created.status} ${created.text}`);
-  const session = await api(baseUrl, 'POST', '/wallet/v1/sessions', {
-    body: {
-      login: phone,
-      password: testPassword,
-      device: { id: `device-${randomBytes(6).toString('hex')}`, name: 'Test phone', platform: 'android' },
-    },
+/** A wallet client for test set-up (the SDK; no retries, so a failure shows at once). */
+function walletClient(baseUrl: string, accessToken?: string): WalletClient {
+  return new WalletClient({
+    baseUrl,
+    retries: { maxRetries: 0 },
+    ...(accessToken === undefined ? {} : { accessToken }),
   });
-  if (session.status !== 200) throw new Error(`sign-in failed: ${session.status} ${session.text}`);
-  const token = session.body.access_token as string;
-  const pin = await api(baseUrl, 'PUT', '/wallet/v1/pin', { token, body: { pin: testPin, password: testPassword } });
-  if (pin.status !== 204) throw new Error(`set PIN failed: ${pin.status} ${pin.text}`);
-  return { id: created.body.id, phone, name, accessToken: token, refreshToken: session.body.refresh_token };
 }
 
-export async function topUp(baseUrl: string, user: TestUser, amount: number, currency = 'CNY'): Promise<void> {
-  const result = await api(baseUrl, 'POST', '/wallet/v1/topups', {
-    token: user.accessToken,
-    idempotencyKey: newKey(),
-    body: { amount, currency, source: 'tok_visa' },
+/** Signs up, signs in on a device and sets the payment PIN (through the SDK). */
+export async function signUp(baseUrl: string, name = 'Test Person'): Promise<TestUser> {
+  const phone = randomPhone();
+  const wallet = walletClient(baseUrl);
+  const created = await wallet.signUp({ phone, password: testPassword, name });
+  const tokens = await wallet.signIn({
+    login: phone,
+    password: testPassword,
+    device: { id: `device-${randomBytes(6).toString('hex')}`, name: 'Test phone', platform: 'android' },
   });
-  if (result.status !== 201) throw new Error(`top-up failed: ${result.status} ${result.text}`);
+  await wallet.setPin({ pin: testPin, password: testPassword });
+  return { id: created.id, phone, name, accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+}
+
+/** Tops up from the test Visa token (through the SDK, with an Idempotency-Key of its own). */
+export async function topUp(baseUrl: string, user: TestUser, amount: number, currency = 'CNY'): Promise<void> {
+  await walletClient(baseUrl, user.accessToken).topups.create({ amount, currency, source: 'tok_visa' });
 }
 
 export async function available(baseUrl: string, user: TestUser, currency = 'CNY'): Promise<number> {
