@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AdminClient, type CreateMerchantInput } from '@yunpay/sdk';
-import { api } from './wallet.js';
+import { AdminClient } from '@yunpay/sdk';
 
 /** Stripe's form encoding with bracket notation and indexed arrays, as stripe-node sends it. */
 export function toForm(value: Record<string, unknown>): string {
@@ -77,6 +76,6 @@ export async function createMerchant(
     default_currency: 'CNY',
     mcc: '5812',
     ...overrides,
-  } as CreateMerchantInput);
+  });
   return { id: created.id, secretKey: created.secret_key, publishableKey: created.publishable_key };
 }
