@@ -41,17 +41,29 @@ async function ensureOfflineKey(
   const id = offlineKeyId(me, current.id);
   const stored = await loadOfflineKey(id).catch(() => null);
   if (stored !== null) return stored;
-  const enrolled = await client.devices.enrollOfflineKey(current.id);
-  const record: StoredOfflineKey = {
-    id,
-    deviceNumber: enrolled.device_number,
-    key: await importOfflineSecret(enrolled.secret),
-    enrolledAt: enrolled.enrolled_at,
-  };
-  await saveOfflineKey(record);
-  localStorage.setItem('yunpay.wallet.offlineKeyId', id);
-  return record;
+  // One enrollment at a time per device: enrolling again replaces the server's secret, so two
+  // overlapping enrollments could leave this phone with the secret the server no longer has.
+  let pending = enrollments.get(id);
+  if (pending === undefined) {
+    pending = (async () => {
+      const enrolled = await client.devices.enrollOfflineKey(current.id);
+      const record: StoredOfflineKey = {
+        id,
+        deviceNumber: enrolled.device_number,
+        key: await importOfflineSecret(enrolled.secret),
+        enrolledAt: enrolled.enrolled_at,
+      };
+      await saveOfflineKey(record);
+      localStorage.setItem('yunpay.wallet.offlineKeyId', id);
+      return record;
+    })().finally(() => enrollments.delete(id));
+    enrollments.set(id, pending);
+  }
+  return pending;
 }
+
+/** Enrollments under way, by offline key id (see ensureOfflineKey). */
+const enrollments = new Map<string, Promise<StoredOfflineKey>>();
 
 async function storedOfflineKey(): Promise<StoredOfflineKey | null> {
   const id = localStorage.getItem('yunpay.wallet.offlineKeyId');
