@@ -87,3 +87,13 @@ export function isKnownCurrency(code: string): boolean {
 
 /** The largest amount any account or transfer may hold: PostgreSQL's bigint. */
 export const amountMinorMax = 9_223_372_036_854_775_807n;
+
+/** Formats minor units as a plain decimal string using the currency's exponent (no floats). */
+export function formatMinor(amountMinor: bigint, currency: string): string {
+  const exponent = currencyInfo(currency)?.exponent ?? 2;
+  const negative = amountMinor < 0n;
+  const digits = (negative ? -amountMinor : amountMinor).toString().padStart(exponent + 1, '0');
+  const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
+  const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
+  return `${negative ? '-' : ''}${whole}${fraction}`;
+}

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
+import { newObjectId } from '../../platform/ids.js';
 import { AppError, assert } from '../../platform/errors.js';
 import type { Migration } from '../../platform/migrations.js';
 import { testCardByToken } from './test-cards.js';
@@ -64,19 +64,6 @@ interface Row {
   exp_month: number;
   exp_year: number;
   created_at: Date;
-}
-
-const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-function newWalletCardId(): string {
-  let text = '';
-  while (text.length < 22) {
-    for (const byte of randomBytes(32)) {
-      // Bytes ≥ 248 are skipped so every character is uniform (248 = 4 × 62).
-      if (byte < 248 && text.length < 22) text += base62[byte % 62];
-    }
-  }
-  return `wc_${text}`;
 }
 
 function fromRow(row: Row): WalletCard {
@@ -160,7 +147,7 @@ export function createWalletCards(deps: { db: Db; vault: CardVault; testTokens: 
          on conflict (user_id, fingerprint) where deleted_at is null do nothing
          returning *`,
         [
-          newWalletCardId(),
+          newObjectId('wc'),
           userId,
           stored.id,
           stored.brand,

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
+import { requestSite } from '../../platform/same-origin.js';
 import { AppError } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { retryAfterOnError } from '../../platform/rate-limit.js';
@@ -101,15 +102,6 @@ function refreshTokenFromCookie(request: FastifyRequest): string | null {
   return null;
 }
 
-/** The host (and port) of an Origin header, or null for `null` and anything unparsable. */
-function originHost(origin: string): string | null {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * CSRF defence for requests the cookie authenticates: the custom header (a simple cross-site
  * request cannot carry it) and the browser's own word that the request is same-origin
@@ -120,13 +112,9 @@ function assertSameOriginRequest(request: FastifyRequest): void {
     throw new AppError('forbidden', { message: `Cookie-authenticated requests must come from this site: ${why}.` });
   };
   if (request.headers[csrfHeaderName] !== '1') refuse(`send the header X-Yunpay-CSRF: 1`);
-  const site = request.headers['sec-fetch-site'];
-  const origin = request.headers.origin;
-  if (site === undefined && origin === undefined) refuse('the request has neither Origin nor Sec-Fetch-Site');
-  if (site !== undefined && site !== 'same-origin') refuse('Sec-Fetch-Site is not same-origin');
-  if (origin !== undefined) {
-    if (originHost(origin) !== request.host) refuse('the Origin is another site');
-  }
+  const site = requestSite(request);
+  if (site === 'unstated') refuse('the request has neither Origin nor Sec-Fetch-Site');
+  if (site === 'cross-site') refuse('Sec-Fetch-Site or Origin names another site');
 }
 
 const DeviceSchema = Type.Object({

@@ -5,6 +5,7 @@ import { errorResponses } from '../../platform/http-schemas.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { retryAfterOnError } from '../../platform/rate-limit.js';
+import { requestSite } from '../../platform/same-origin.js';
 import type { V1Auth } from '../../v1/index.js';
 import type { ApiKeyInfo, Merchant } from '../merchants/index.js';
 import type { DailyBalanceSummary } from '../payments/index.js';
@@ -54,20 +55,7 @@ function sessionCookie(request: FastifyRequest, token: string, maxAgeS: number):
  * is not a browser, so it cannot be the victim of a cross-site request.
  */
 export function comesFromSameOrigin(request: FastifyRequest): boolean {
-  const site = request.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return false;
-  const origin = request.headers.origin;
-  if (origin !== undefined) {
-    if (typeof origin !== 'string' || origin === 'null') return false;
-    let host: string;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      return false;
-    }
-    if (host !== request.headers.host) return false;
-  }
-  return true;
+  return requestSite(request) !== 'cross-site';
 }
 
 /**

@@ -1,33 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+import { base62LengthFor, randomBase62 } from '../../platform/ids.js';
 
-/** `length` characters drawn uniformly from [0-9A-Za-z] (rejection sampling: no modulo bias). */
-export function randomBase62(length: number): string {
-  assert(Number.isSafeInteger(length) && length > 0 && length <= 1_024, 'randomBase62 length out of range');
-  let text = '';
-  while (text.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // 248 = 62 * 4: bytes at or above it would favour the first characters.
-      if (byte < 248) text += base62Alphabet[byte % 62];
-      if (text.length === length) break;
-    }
-  }
-  return text;
-}
-
-/** Base62 characters carrying at least `bits` random bits. */
-export function base62LengthFor(bits: number): number {
-  return Math.ceil(bits / Math.log2(62));
-}
-
-/** An object id: `prefix_` + ≥ 128 random bits (Stripe-style ids, e.g. `acct_…`, `cus_…`). */
-export function newObjectId(prefix: string): string {
-  assert(/^[a-z]{2,8}$/.test(prefix), `object id prefix ${prefix} must be 2-8 lower-case letters`);
-  return `${prefix}_${randomBase62(base62LengthFor(128))}`;
-}
+export { base62LengthFor, newObjectId, randomBase62 } from '../../platform/ids.js';
 
 export type ApiKeyKind = 'secret' | 'publishable' | 'restricted';
 

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db.js';
+import { newObjectId } from '../../platform/ids.js';
 import { AppError } from '../../platform/errors.js';
 import type { Migration } from '../../platform/migrations.js';
-import { currencyInfo } from '../../platform/money.js';
+import { formatMinor } from '../../platform/money.js';
 import type { CardForPayment, MerchantContext, PaymentIntent, PaymentService } from './service.js';
 
 /**
@@ -43,16 +44,6 @@ export const cardChallengeLimits = {
   returnUrlLengthMax: 2048,
   formBodyBytesMax: 256,
 } as const;
-
-const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-function newChallengeId(): string {
-  let text = '';
-  while (text.length < 22) {
-    for (const byte of randomBytes(32)) if (byte < 248 && text.length < 22) text += base62[byte % 62];
-  }
-  return `chl_${text}`;
-}
 
 interface ChallengeRow {
   id: string;
@@ -102,7 +93,7 @@ export function createCardChallenges(deps: {
       if (options.returnUrl !== null && !/^https?:\/\//.test(options.returnUrl)) {
         throw new AppError('invalid_request', { message: 'return_url must be an http(s) URL.', param: 'return_url' });
       }
-      const id = newChallengeId();
+      const id = newObjectId('chl');
       await db.query(
         `insert into payments_card_challenges (id, account_id, livemode, payment_intent_id, payment_method_id, return_url,
            status, expires_at)
@@ -183,13 +174,6 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-function formatAmount(amountMinor: bigint, currency: string): string {
-  const exponent = currencyInfo(currency)?.exponent ?? 2;
-  const digits = amountMinor.toString().padStart(exponent + 1, '0');
-  const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
-  return `${whole}${exponent === 0 ? '' : `.${digits.slice(-exponent)}`} ${currency}`;
-}
-
 const pageStyle =
   'body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}' +
   'button{font-size:1rem;padding:.7rem 1.2rem;margin:.3rem .3rem 0 0;border-radius:.4rem;border:1px solid #555;cursor:pointer}' +
@@ -229,7 +213,7 @@ export const cardChallengeRoutes: FastifyPluginAsyncTypebox<{ challenges: CardCh
     return reply.send(
       page(
         'Authenticate your payment',
-        `<h1>Authenticate your payment</h1><p>Your bank asks you to confirm a payment of <strong>${escapeHtml(formatAmount(facts.amountMinor, facts.currency))}</strong> to <strong>${escapeHtml(facts.merchantName)}</strong>.</p><p>This is Yunpay's test authentication page.</p><form method="post" action="${action}"><button class="ok" type="submit" name="result" value="complete">Complete authentication</button><button type="submit" name="result" value="fail">Fail authentication</button></form>`,
+        `<h1>Authenticate your payment</h1><p>Your bank asks you to confirm a payment of <strong>${escapeHtml(`${formatMinor(facts.amountMinor, facts.currency)} ${facts.currency}`)}</strong> to <strong>${escapeHtml(facts.merchantName)}</strong>.</p><p>This is Yunpay's test authentication page.</p><form method="post" action="${action}"><button class="ok" type="submit" name="result" value="complete">Complete authentication</button><button type="submit" name="result" value="fail">Fail authentication</button></form>`,
       ),
     );
   });

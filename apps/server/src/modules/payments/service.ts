@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { newObjectId } from '../../platform/ids.js';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { isKnownCurrency } from '../../platform/money.js';
@@ -175,21 +176,12 @@ export interface BalanceTransaction {
   createdAt: Date;
 }
 
-const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
 /**
- * A prefixed id with 22 base62 characters (131 random bits): `pi_` ids are 25 characters, the
- * most an EMVCo QR reference label (tag 62/05) holds.
+ * A prefixed id with 22 base62 characters (at least 128 random bits): `pi_` ids are 25 characters,
+ * the most an EMVCo QR reference label (tag 62/05) holds.
  */
 export function newId(prefix: string): string {
-  const bytes = randomBytes(44);
-  let text = '';
-  // Rejection sampling keeps every character uniform: bytes ≥ 248 are skipped (248 = 4 × 62).
-  for (let index = 0; index < bytes.length && text.length < 22; index += 1) {
-    const byte = bytes[index]!;
-    if (byte < 248) text += base62[byte % 62];
-  }
-  return text.length === 22 ? `${prefix}_${text}` : newId(prefix);
+  return newObjectId(prefix);
 }
 
 type Row = Record<string, unknown>;

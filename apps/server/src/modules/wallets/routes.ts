@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { AppError } from '../../platform/errors.js';
 import { checkIdempotencyKey, type IdempotentOutcome } from '../../platform/idempotency.js';
-import { currencyInfo } from '../../platform/money.js';
+import { formatMinor } from '../../platform/money.js';
 import { walletLimits, type WalletService, type WalletUser } from './service.js';
 import { UnixSeconds, WalletTransactionSchema, toWire } from './wire.js';
 import { errorResponses } from '../../platform/http-schemas.js';
@@ -31,15 +31,7 @@ function sendOutcome(reply: FastifyReply, outcome: IdempotentOutcome) {
   return reply.status(outcome.status).send(outcome.body);
 }
 
-/** Formats minor units as a plain decimal string using the currency's exponent (no floats). */
-export function formatMinor(amountMinor: bigint, currency: string): string {
-  const exponent = currencyInfo(currency)?.exponent ?? 2;
-  const negative = amountMinor < 0n;
-  const digits = (negative ? -amountMinor : amountMinor).toString().padStart(exponent + 1, '0');
-  const whole = exponent === 0 ? digits : digits.slice(0, -exponent);
-  const fraction = exponent === 0 ? '' : `.${digits.slice(-exponent)}`;
-  return `${negative ? '-' : ''}${whole}${fraction}`;
-}
+export { formatMinor } from '../../platform/money.js';
 
 /** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
 export function csvCell(value: string): string {

@@ -8,9 +8,9 @@
  * no transaction open, then finalise the row with a conditional update (`where status = …`), so a
  * sweep that took the row over meanwhile wins and the late answer changes nothing.
  */
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../../../platform/db.js';
 import { AppError, assert, isAppError } from '../../../platform/errors.js';
+import { newObjectId } from '../../../platform/ids.js';
 import { isKnownCurrency } from '../../../platform/money.js';
 import type { Iso8583Message } from '../iso8583/index.js';
 import type { CardVault, RevealedCard } from '../vault/index.js';
@@ -247,18 +247,9 @@ interface TransactionRow {
 }
 
 const table = 'cards_network_transactions';
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-/** A new transaction id: 'ntx_' and 22 base62 characters (131 random bits). */
+/** A new transaction id: 'ntx_' and 22 base62 characters (at least 128 random bits). */
 export function newNetworkTransactionId(): string {
-  let text = '';
-  while (text.length < 22) {
-    for (const byte of randomBytes(32)) {
-      // 248 = 4 × 62: rejecting the bytes above keeps every character equally likely.
-      if (byte < 248 && text.length < 22) text += base62Alphabet[byte % 62];
-    }
-  }
-  return `ntx_${text}`;
+  return newObjectId('ntx');
 }
 
 const referencePattern = /^[\x21-\x7e]{1,255}$/;

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
+import { base62Alphabet, randomBase62 } from '../../../platform/ids.js';
 import { recordEvent } from '../../merchant-events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../../v1/index.js';
 import { testCardByNumber, testCardByPaymentMethodToken, testCardByToken, type TestCard } from '../test-cards.js';
@@ -163,7 +164,6 @@ const table = 'cards_payment_methods';
 /** The customers context's table (modules/customers/schema.ts); attach reads it in its transaction. */
 const customersTable = 'customers_customers';
 
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const idLength = 24;
 const fingerprintLength = 16;
 const idPattern = /^pm_[0-9A-Za-z]{24}$/;
@@ -175,14 +175,7 @@ const testCardCountry = 'US';
 
 /** 'pm_' and 24 base62 characters (142 random bits), as long as Stripe's. */
 export function newPaymentMethodId(): string {
-  let text = '';
-  while (text.length < idLength) {
-    for (const byte of randomBytes(idLength * 2)) {
-      // 248 = 4 × 62: rejecting the bytes above keeps every character equally likely.
-      if (byte < 248 && text.length < idLength) text += base62Alphabet[byte % 62];
-    }
-  }
-  return `pm_${text}`;
+  return `pm_${randomBase62(idLength)}`;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import path from 'node:path';
 import type { Env } from '../../../platform/config.js';
 import { AppError, assert } from '../../../platform/errors.js';
+import { randomBase62 } from '../../../platform/ids.js';
 import { parseVaultKeys, vaultKeys, type VaultKeyRing, type VaultKeys } from './keys.js';
 
 /**
@@ -55,7 +56,6 @@ export const vaultKeysFileName = 'vault-keys.json';
 /** A key file is a few hundred bytes; anything much larger is not one. */
 const keyFileBytesMax = 64 * 1024;
 const keyIdPattern = /^[A-Za-z0-9_-]{1,32}$/;
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 export function vaultKeysPath(dataDir: string): string {
   return path.join(dataDir, vaultKeysFileName);
@@ -143,16 +143,6 @@ export function readVaultKeyFile(filePath: string): VaultKeys | null {
   const encryption = within(`The vault key file ${filePath}, "encryption"`, () => ringFromFile(file.encryption));
   const fingerprint = within(`The vault key file ${filePath}, "fingerprint"`, () => ringFromFile(file.fingerprint));
   return within(`The vault key file ${filePath}`, () => vaultKeys(encryption, fingerprint));
-}
-
-function randomBase62(length: number): string {
-  let text = '';
-  while (text.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && text.length < length) text += base62Alphabet[byte % 62];
-    }
-  }
-  return text;
 }
 
 /**

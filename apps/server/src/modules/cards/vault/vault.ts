@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { base62Alphabet, randomBase62 } from '../../../platform/ids.js';
 import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
 import { limits } from '../../../platform/limits.js';
@@ -16,24 +17,8 @@ import { checkExpiry, checkPan, maskPan, type CardBrand } from './pan.js';
  * only: the record ciphertext never changes.
  */
 
-const base62Alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** 22 base62 characters carry 130.9 bits. */
 const base62Length = 22;
-
-/**
- * Random base62 text. Ids and fingerprints use base62 rather than hex: a hex string often holds a
- * run of 12+ decimal digits, some Luhn-valid, which PAN scanners would flag (62^-12 makes it rare).
- */
-function randomBase62(length: number): string {
-  let text = '';
-  while (text.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      // 248 = 4 × 62: rejecting the bytes above keeps every character equally likely.
-      if (byte < 248 && text.length < length) text += base62Alphabet[byte % 62];
-    }
-  }
-  return text;
-}
 
 function base62Of(bytes: Buffer, length: number): string {
   let value = BigInt(`0x${bytes.toString('hex')}`);
