@@ -36,6 +36,7 @@ import { v1Plugin } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
+import { landingRoutes } from './landing.js';
 import { defaultWebDir, webRoutes } from './web.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
@@ -393,6 +394,7 @@ export function buildApp(dependencies: AppDependencies): App {
 
   // The web apps (web.ts): pages answer 503 until `npm run build` has made the directory.
   void app.register(webRoutes, { webDir: dependencies.webDir ?? defaultWebDir() });
+  void app.register(landingRoutes);
 
   const services = dependencies.services;
   if (services !== undefined) {

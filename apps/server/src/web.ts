@@ -50,7 +50,8 @@ export const webContentSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const pageHeaders: Readonly<Record<string, string>> = {
+/** Headers of every page and file the server serves to browsers (the landing page too). */
+export const webPageHeaders: Readonly<Record<string, string>> = {
   'content-security-policy': webContentSecurityPolicy,
   'permissions-policy': 'camera=(self), microphone=(), geolocation=()',
   'x-content-type-options': 'nosniff',
@@ -128,7 +129,7 @@ function decodedPath(raw: string): string | null {
 }
 
 function setPageHeaders(reply: FastifyReply): void {
-  for (const [name, value] of Object.entries(pageHeaders)) void reply.header(name, value);
+  for (const [name, value] of Object.entries(webPageHeaders)) void reply.header(name, value);
 }
 
 async function sendFile(

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import Stripe from 'stripe';
@@ -31,16 +28,14 @@ import { LogCapture } from '../support/app.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { api } from '../support/wallet.js';
+import { stripeFixtures } from '../support/stripe-fixtures.js';
 
 /**
  * Card PaymentMethods through the real /v1 stack: the platform (merchants, customers, admin API)
  * on one port, and beside it an app serving the /v1 framework with the customers and payment
  * methods routes over the same database, as app.ts will once the module is wired in.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const fixtures = JSON.parse(
-  readFileSync(path.resolve(repoRoot, '../shared/reference/stripe-fixtures3.json'), 'utf8'),
-) as { resources: Record<string, Record<string, unknown>> };
+const fixtures = stripeFixtures;
 
 const thisYear = new Date().getUTCFullYear();
 /** CVCs used below: distinctive, so that the database scan can look for them. */

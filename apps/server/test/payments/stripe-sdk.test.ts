@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { verifyLedger } from '../../src/modules/ledger/index.js';
@@ -9,18 +6,14 @@ import { startCardPlatform, type CardTestPlatform } from '../support/cards.js';
 import type { TestPlatform } from '../support/platform.js';
 import { api, signUp, topUp, type TestUser } from '../support/wallet.js';
 import { Receiver } from '../webhooks/receiver.js';
+import { stripeFixtures } from '../support/stripe-fixtures.js';
 
 /**
  * Stripe's official Node SDK, pointed at Yunpay by changing the host, drives the payments API:
  * customers, a wallet-code payment, a partial manual capture, refunds, pagination, expand and an
  * idempotent retry. Every object also carries the fields of Stripe's own example object.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const fixtures = JSON.parse(
-  readFileSync(path.resolve(repoRoot, '../shared/reference/stripe-fixtures3.json'), 'utf8'),
-) as {
-  resources: Record<string, Record<string, unknown>>;
-};
+const fixtures = stripeFixtures;
 
 let platform: TestPlatform;
 let cards: CardTestPlatform;

@@ -38,6 +38,8 @@ interface SentRequest {
   init: FetchInit;
   /** The Cookie header the "browser" attached, or null. */
   cookie: string | null;
+  /** The HTTP status of the answer (0 until it came). */
+  status: number;
 }
 
 interface Browser {
@@ -64,7 +66,8 @@ function browserFetch(origin: string, jar: Browser['jar'] = new Map()): Browser 
         .filter(([, stored]) => sendsCookies && pathMatches(target.pathname, stored.path))
         .map(([name, stored]) => `${name}=${stored.value}`)
         .join('; ') || null;
-    sent.push({ method: init.method, path: target.pathname, init, cookie });
+    const request: SentRequest = { method: init.method, path: target.pathname, init, cookie, status: 0 };
+    sent.push(request);
     const headers: Record<string, string> = { ...init.headers };
     if (init.method !== 'GET') headers.origin = origin;
     if (cookie !== null) headers.cookie = cookie;
@@ -74,6 +77,7 @@ function browserFetch(origin: string, jar: Browser['jar'] = new Map()): Browser 
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(init.signal === undefined ? {} : { signal: init.signal }),
     });
+    request.status = response.status;
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
       const equals = pair.indexOf('=');
@@ -133,7 +137,8 @@ describe('wallet client with refreshTokenCookie', () => {
     expect(reloaded.hasAccessToken).toBe(false);
     expect(await reloaded.resume()).toBe(true);
     expect(reloaded.hasAccessToken).toBe(true);
-    const refreshRequest = lastSent(browser, 'POST', '/wallet/v1/sessions/refresh');
+    const refreshRequest = lastSent(browser, 'POST', '/wallet/v1/sessions/resume');
+    expect(refreshRequest.status).toBe(200);
     expect(refreshRequest.init.body).toBe('{}');
     expect(refreshRequest.init.headers['x-yunpay-csrf']).toBe('1');
     expect(refreshRequest.init.headers.authorization).toBeUndefined();
@@ -159,8 +164,13 @@ describe('wallet client with refreshTokenCookie', () => {
       refreshTokenCookie: true,
       onSessionEnded: (error) => ended.push(error),
     });
+    const sentBefore = browser.sent.length;
     expect(await signedOut.resume()).toBe(false);
     expect(ended).toEqual([]);
+    // Signed out is an answer, not an error: a page opened signed out logs no failed request.
+    expect(browser.sent.slice(sentBefore).map((request) => [request.path, request.status])).toEqual([
+      ['/wallet/v1/sessions/resume', 200],
+    ]);
     await expect(signedOut.me()).rejects.toMatchObject({ status: 401 });
   });
 
@@ -183,6 +193,13 @@ describe('wallet client with refreshTokenCookie', () => {
     expect(ended).toHaveLength(1);
     expect(ended[0]!.status).toBe(401);
     expect(wallet.hasAccessToken).toBe(false);
+    expect(browser.jar.has('yunpay_rt')).toBe(false);
+
+    // A reload that still holds the spent cookie: resume answers signed out (200) and drops it.
+    browser.jar.set('yunpay_rt', { value: spent, path: '/wallet/v1/sessions' });
+    const reloaded = new WalletClient({ baseUrl: platform.baseUrl, fetch: browser.fetch, refreshTokenCookie: true });
+    expect(await reloaded.resume()).toBe(false);
+    expect(lastSent(browser, 'POST', '/wallet/v1/sessions/resume').status).toBe(200);
     expect(browser.jar.has('yunpay_rt')).toBe(false);
   });
 
@@ -230,6 +247,9 @@ describe('merchant session', () => {
     });
     expect(await session.resume()).toBeNull();
     expect(session.current).toBeNull();
+    expect(browser.sent.map((request) => [request.method, request.path, request.status])).toEqual([
+      ['GET', '/merchant/v1/sessions/resume', 200],
+    ]);
 
     const info = await session.signIn(merchant.secretKey);
     expect(info).toMatchObject({

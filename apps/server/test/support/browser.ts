@@ -4,18 +4,25 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumInstruction, findChromium } from '../../../../scripts/chromium.mjs';
 
 /**
- * Real-browser test support: Debian's chromium driven by playwright-core (never a downloaded
- * browser), the web apps built by vite into a directory of this test file's own, screenshots kept
+ * Real-browser test support: the machine's Chromium driven by playwright-core (found or installed
+ * by scripts/chromium.mjs), the web apps built by vite into a directory of this test file's own, screenshots kept
  * as test artifacts, and axe-core accessibility checks.
  */
 const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const webDir = path.resolve(serverDir, '../web');
 export const screenshotDir = path.join(serverDir, 'test-artifacts', 'screenshots');
 
+/**
+ * The browser `npm test` made sure of (scripts/chromium.mjs, run as the root pretest). Never a
+ * silent skip: without one, every browser test fails with the one-line instruction.
+ */
 export function chromiumPath(): string {
-  return process.env.YUNPAY_CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const found = findChromium();
+  if (found === null) throw new Error(chromiumInstruction);
+  return found;
 }
 
 /** Builds apps/web into a fresh temporary directory (returned); remove it with removeWebBuild. */

@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
+import { stripeFixtures } from '../support/stripe-fixtures.js';
 
 /**
  * Every object /v1 returns carries the fields of Stripe's own example object for that resource
- * (../shared/reference/stripe-fixtures3.json beside the repository). Fields we do not support yet
+ * (test/fixtures/stripe, copied from Stripe's OpenAPI repository with its licence). Fields we do not support yet
  * are present as null and listed in docs/stripe-compatibility.md.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const fixturesPath = path.resolve(repoRoot, '../shared/reference/stripe-fixtures3.json');
-const fixtures = JSON.parse(readFileSync(fixturesPath, 'utf8')) as {
-  resources: Record<string, Record<string, unknown>>;
-};
+const fixtures = stripeFixtures;
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

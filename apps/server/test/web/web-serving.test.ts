@@ -158,6 +158,38 @@ describe('serving the web apps', () => {
     }
   });
 
+  it('answers GET / with the landing page, in the language asked for, even before the apps are built', async () => {
+    const cases = [
+      { headers: {}, url: '/', lang: 'en', heading: 'Yunpay 云付' },
+      { headers: { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' }, url: '/', lang: 'zh-CN', heading: '云付 Yunpay' },
+      { headers: { 'accept-language': 'fr-FR,en;q=0.5' }, url: '/', lang: 'en', heading: 'Yunpay 云付' },
+      { headers: { 'accept-language': 'zh-TW' }, url: '/?lang=en', lang: 'en', heading: 'Yunpay 云付' },
+      { headers: {}, url: '/?lang=zh-CN', lang: 'zh-CN', heading: '云付 Yunpay' },
+    ];
+    for (const server of [app, missing]) {
+      for (const { headers, url, lang, heading } of cases) {
+        const response = await server.inject({ method: 'GET', url, headers });
+        expect({ url, headers, status: response.statusCode }).toEqual({ url, headers, status: 200 });
+        expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(response.headers).toMatchObject(pageHeaders);
+        expect(response.headers.vary).toContain('accept-language');
+        expect(response.body).toContain(`<html lang="${lang}">`);
+        expect(response.body).toContain(`<h1>${heading}</h1>`);
+        for (const href of ['/app/', '/pos/', '/dashboard/', '/openapi.json', '/readyz']) {
+          expect(response.body).toContain(`href="${href}"`);
+        }
+        // No script at all, and no inline style: the strict CSP holds.
+        expect(response.body).not.toMatch(/<script|style=/);
+      }
+    }
+    const css = await app.inject({ method: 'GET', url: '/landing.css' });
+    expect(css.statusCode).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    const badLanguage = await app.inject({ method: 'GET', url: '/?lang=fr' });
+    expect(badLanguage.statusCode).toBe(400);
+    expect(badLanguage.json()).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+
   it('finds apps/web/dist from the server sources by default', () => {
     expect(defaultWebDir()).toBe(path.resolve(import.meta.dirname, '../../../web/dist'));
   });

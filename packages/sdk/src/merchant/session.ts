@@ -65,22 +65,19 @@ export class MerchantSession {
 
   /** The session after a page reload (its CSRF token again), or null when signed out. */
   async resume(options: CallOptions = {}): Promise<MerchantSessionInfo | null> {
-    try {
-      const info = await this.#transport.request<MerchantSessionInfo>({
-        method: 'GET',
-        path: '/merchant/v1/sessions/current',
-        retry: 'idempotent',
-        credentials: 'same-origin',
-        ...signalOf(options),
-      });
-      return this.#keep(info);
-    } catch (error) {
-      if (error instanceof YunpayApiError && error.status === 401) {
-        this.#info = null;
-        return null;
-      }
-      throw error;
+    // /sessions/resume answers 200 when signed out too, so a page opened signed out logs no error.
+    const answer = await this.#transport.request<{ signed_in: boolean; session: MerchantSessionInfo | null }>({
+      method: 'GET',
+      path: '/merchant/v1/sessions/resume',
+      retry: 'idempotent',
+      credentials: 'same-origin',
+      ...signalOf(options),
+    });
+    if (!answer.signed_in || answer.session === null) {
+      this.#info = null;
+      return null;
     }
+    return this.#keep(answer.session);
   }
 
   /** Ends the session on the server (which clears the cookie) and forgets it here. */

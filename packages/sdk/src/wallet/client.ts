@@ -177,15 +177,53 @@ export class WalletClient<Cookie extends boolean = false> {
    */
   async resume(options: CallOptions = {}): Promise<boolean> {
     if (this.#accessToken !== null) return true;
-    if (this.#cookieMode) this.#cookieSession = true;
-    else if ((await this.#tokenStore.getRefreshToken()) === null) return false;
+    if (!this.#cookieMode && (await this.#tokenStore.getRefreshToken()) === null) return false;
     try {
-      await this.#refreshShared(false, options);
+      if (this.#cookieMode) await this.#resumeFromCookie(options);
+      else await this.#refreshShared(false, options);
       return true;
     } catch (error) {
       if (error instanceof YunpayApiError && error.status === 401) return false;
       throw error;
     }
+  }
+
+  /**
+   * Cookie mode: POST /wallet/v1/sessions/resume, which answers 200 whether or not a session
+   * cookie is there (a page opened signed out logs no HTTP error). It rotates the cookie like a
+   * refresh, so it takes the same single-flight slot; no session rejects with a local 401.
+   */
+  #resumeFromCookie(options: CallOptions): Promise<string> {
+    if (this.#refreshing !== null) return this.#refreshing;
+    const path = '/wallet/v1/sessions/resume';
+    this.#refreshing = this.#transport
+      .request<{ signed_in: boolean; tokens: CookieTokenPair | null }>({
+        method: 'POST',
+        path,
+        body: { kind: 'json', value: {} },
+        retry: 'unsafe',
+        ...this.#cookieSpec(),
+        ...signalOf(options),
+      })
+      .then(async (answer) => {
+        if (!answer.signed_in || answer.tokens === null) {
+          await this.#forget();
+          throw new YunpayApiError({
+            kind: 'api',
+            status: 401,
+            code: 'refresh_token_invalid',
+            message: 'Not signed in: there is no session cookie, or it has ended.',
+            method: 'POST',
+            path,
+          });
+        }
+        await this.#keep(answer.tokens);
+        return answer.tokens.access_token;
+      })
+      .finally(() => {
+        this.#refreshing = null;
+      });
+    return this.#refreshing;
   }
 
   /**

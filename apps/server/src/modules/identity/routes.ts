@@ -313,6 +313,46 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ identity: Identity }> =
     },
   );
 
+  // The web app's probe on load (cookie mode): a new token pair from the refresh token cookie, or
+  // signed_in false when there is no cookie or it is spent. 200 either way, so that a page opened
+  // signed out logs no HTTP error; /sessions/refresh keeps answering 401 for API clients.
+  app.post(
+    '/sessions/resume',
+    {
+      schema: {
+        summary: 'Resume a web session from the refresh token cookie, or signed_in false (never 401)',
+        body: Type.Optional(Type.Object({}, { additionalProperties: false })),
+        querystring: NoQuerySchema,
+        response: {
+          200: Type.Object(
+            {
+              signed_in: Type.Boolean(),
+              tokens: Type.Union([Type.Omit(TokenPairSchema, ['refresh_token']), Type.Null()]),
+            },
+            { additionalProperties: false },
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const cookieToken = refreshTokenFromCookie(request);
+      if (cookieToken === null) return { signed_in: false, tokens: null };
+      assertSameOriginRequest(request);
+      let pair: TokenPair;
+      try {
+        pair = await identity.refresh({ refreshToken: cookieToken, clientKey: request.ip });
+      } catch (error) {
+        if (!(error instanceof AppError && error.status === 401)) throw error;
+        void reply.header('set-cookie', refreshTokenCookie(request, null));
+        return { signed_in: false, tokens: null };
+      }
+      void reply.header('set-cookie', refreshTokenCookie(request, pair.refreshToken));
+      const { refresh_token: _kept, ...tokens } = toTokenPairResponse(pair);
+      return { signed_in: true, tokens };
+    },
+  );
+
   app.delete(
     '/sessions/current',
     {

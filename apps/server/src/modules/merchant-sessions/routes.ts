@@ -258,6 +258,38 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
     },
   );
 
+  // The signed-out-friendly probe the POS and dashboard make on load: 200 either way, so that a
+  // page opened signed out logs no HTTP error. Same rules as /sessions/current otherwise (no CSRF
+  // token needed; a cross-site request with a cookie is refused); an ended session's cookie is dropped.
+  app.get(
+    '/sessions/resume',
+    {
+      schema: {
+        summary: 'The current session, or signed_in false (never 401)',
+        querystring: NoQuery,
+        response: {
+          200: Type.Object(
+            { signed_in: Type.Boolean(), session: Type.Union([SessionSchema, Type.Null()]) },
+            { additionalProperties: false },
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      let found: Awaited<ReturnType<typeof requestSession>>;
+      try {
+        found = await requestSession(sessions, request, { csrf: false });
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'unauthorized')) throw error;
+        void reply.header('set-cookie', sessionCookie(request, '', 0));
+        found = null;
+      }
+      if (found === null) return { signed_in: false, session: null };
+      return { signed_in: true, session: await sessionBody(found.session, found.token) };
+    },
+  );
+
   app.delete(
     '/sessions/current',
     { schema: { querystring: NoQuery, response: { 204: Type.Null(), ...errorResponses } } },
