@@ -258,6 +258,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
       db,
       ledger,
       logger,
+      role: config.role,
       cards: {
         vaultKeys: vault.keys,
         network: {

@@ -1,5 +1,6 @@
 import type { Migration } from './platform/migrations.js';
 import { idempotencyMigrations } from './platform/idempotency.js';
+import { instanceMigrations } from './platform/instances.js';
 import { cardMigrations } from './modules/cards/index.js';
 import { codesMigrations } from './modules/codes/index.js';
 import { customerMigrations } from './modules/customers/index.js';
@@ -17,6 +18,7 @@ import { webhookMigrations } from './modules/webhooks/index.js';
 /** Every bounded context's migrations; the runner orders them by id. */
 export const allMigrations: readonly Migration[] = [
   ...ledgerMigrations,
+  ...instanceMigrations,
   ...idempotencyMigrations,
   ...identityMigrations,
   ...walletMigrations,

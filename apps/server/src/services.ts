@@ -1,5 +1,6 @@
 import type { Db } from './platform/db.js';
 import { createIdempotencyStore, type IdempotencyStore } from './platform/idempotency.js';
+import { startInstance, type Instance } from './platform/instances.js';
 import type { Logger } from './platform/logger.js';
 import {
   createCardsContext,
@@ -43,6 +44,8 @@ import {
 
 /** The bounded contexts' services, built once per process and shared by the HTTP app and workers. */
 export interface Services {
+  /** This process, as other nodes see it (its heartbeat tells them it is alive). */
+  instance: Instance;
   ledger: Ledger;
   identity: Identity;
   notifications: Notifications;
@@ -73,6 +76,8 @@ export interface Services {
 export interface ServiceOptions {
   db: Db;
   ledger: Ledger;
+  /** The process's role, recorded with its instance (default all). */
+  role?: string;
   logger?: Logger;
   walletLimitsJson?: string | null;
   walletTestTopups?: boolean;
@@ -111,7 +116,11 @@ export function createServices(options: ServiceOptions): Services {
     onDeviceRevoked: revokeCodesOfDevice,
     ...(options.identityRateLimits === undefined ? {} : { rateLimits: options.identityRateLimits }),
   });
-  const idempotency = createIdempotencyStore(db);
+  const instance = startInstance(db, {
+    role: options.role ?? 'all',
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const idempotency = createIdempotencyStore(db, { instance });
   const limits: WalletLimitsTable =
     options.walletLimitsJson === undefined || options.walletLimitsJson === null
       ? defaultWalletLimits
@@ -257,7 +266,9 @@ export function createServices(options: ServiceOptions): Services {
     cardForPayment,
     close: async () => {
       await cards?.close();
+      await instance.stop();
     },
+    instance,
     ledger,
     identity,
     notifications,

@@ -1,16 +1,28 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { Db } from './db.js';
-import { AppError, errorCatalog, isAppError, type ErrorCode } from './errors.js';
+import type { Db, SqlExecutor } from './db.js';
+import { AppError, assert, errorCatalog, isAppError, type ErrorCode } from './errors.js';
+import { derivedObjectId } from './ids.js';
+import { instanceAliveSql, type Instance } from './instances.js';
 import type { Migration } from './migrations.js';
-import { loadInstallKeys, type SecretKey } from './secret-box.js';
+import { loadInstallKeys, open, seal, type SecretKey } from './secret-box.js';
 
 /**
- * Idempotency keys for every mutation that a client may retry: the first response is stored and
- * replayed for the same key; the same key with other parameters is refused
- * (idempotency_key_reused); a duplicate arriving while the first still runs gets
- * idempotency_key_in_use (409). A request that failed on our side (5xx) leaves no record, so it
- * can be retried. Callers should also derive the ids of what they create from the key (ledger
- * transfer ids do), so a retry after a crash mid-request cannot apply twice.
+ * Idempotency keys for every mutation that a client may retry, in Stripe's design ("idempotency
+ * keys with recovery points"):
+ * - The first request with a key claims it; its final response is stored (sealed: AES-GCM under an
+ *   install key, because a response may reveal a secret once) and replayed for the same key. The
+ *   same key with other parameters is refused (idempotency_key_reused).
+ * - While the first request runs, a duplicate gets idempotency_key_in_use (409). The claim names
+ *   the process (instance) holding it: once that process is dead (platform/instances.ts), or the
+ *   claim is older than staleAfterMs, a retry takes the key over.
+ * - A request that moves money runs as atomic phases. Each phase's transaction also records, on
+ *   the key's row, the recovery point it reached and the ids of what it created
+ *   (recordPoint). A retry that takes over a dead request gets them (attempt.resumed) and continues
+ *   from there; the ids that matter for money are derived from the key (derivedId), so the retry
+ *   finds the first attempt's objects instead of creating new ones. It never runs twice.
+ * - A request that failed on our side (5xx) before any phase committed leaves no record, so it can
+ *   be retried afresh; one that failed after a phase keeps its record, released at once for a retry
+ *   to resume.
  */
 
 export const idempotencyMigrations: readonly Migration[] = [
@@ -40,18 +52,39 @@ export const idempotencyMigrations: readonly Migration[] = [
       delete from idempotency_keys;
     `,
   },
+  {
+    id: '0052_idempotency_recovery_points',
+    sql: `
+      -- The process holding an in-progress key, how far the request got, and what it created.
+      alter table idempotency_keys add column locked_by text;
+      alter table idempotency_keys add column recovery_point text not null default 'started';
+      alter table idempotency_keys add column resources jsonb not null default '{}';
+      -- Stored responses are sealed (AES-256-GCM); response_body is only read for rows stored before
+      -- this migration, until housekeeping reseals them.
+      alter table idempotency_keys add column response_sealed text;
+    `,
+  },
 ];
 
 export const idempotencyLimits = {
   keyLengthMax: 255,
-  /** An in-progress record older than this belongs to a request that died: a retry may take it over. */
+  /**
+   * An in-progress record older than this may be taken over even if its process still looks alive
+   * (a request stuck that long is as good as dead). A dead process's records are taken over sooner.
+   */
   staleAfterMs: 60_000,
   /** Completed records are kept at least this long (Stripe keeps 24 hours). */
   retentionMs: 48 * 60 * 60 * 1000,
   purgeBatchMax: 1000,
+  /** Records stored in clear before sealing existed, resealed per housekeeping run. */
+  resealBatchMax: 500,
+  /** Resources one record may name. */
+  resourcesMax: 16,
 } as const;
 
 const keyPattern = /^[\x21-\x7e]+$/;
+const recoveryPointPattern = /^[a-z][a-z_]{0,39}$/;
+const resourceNamePattern = /^[a-z][a-z_]{0,39}$/;
 
 export interface StoredResponse {
   status: number;
@@ -60,6 +93,27 @@ export interface StoredResponse {
 
 export interface IdempotentOutcome extends StoredResponse {
   replayed: boolean;
+}
+
+/** One idempotent request: the key, in its scope (`v1:<account>:<mode>`, `wallet:<user>:transfers`…). */
+export interface IdempotentCall {
+  scope: string;
+  key: string;
+}
+
+/** What a request that took over a dead one learns about it. */
+export interface ResumedAttempt {
+  /** The last recovery point a phase of the dead request committed ('started': none). */
+  recoveryPoint: string;
+  /** The ids of what it created, by name (payment_intent, charge, refund…). */
+  resources: Record<string, string>;
+}
+
+/** The request now holding a key. */
+export interface IdempotentAttempt {
+  call: IdempotentCall;
+  /** Set when this request took the key over from one that died. */
+  resumed: ResumedAttempt | null;
 }
 
 /** A stable hash of the request's parameters (objects compared regardless of key order). */
@@ -111,11 +165,12 @@ function isRecordedFailure(error: unknown): error is AppError {
 export interface IdempotencyStore {
   /**
    * Runs fn once per (scope, key). A failure marked with recordedFailure() is stored and replayed
-   * (as the error it was); anything else thrown releases the key and propagates.
+   * (as the error it was); anything else thrown releases the key and propagates. fn is given the
+   * attempt: a retry that took over a dead request resumes from attempt.resumed.
    */
   run(
     options: { scope: string; key: string; requestHash: string },
-    fn: () => Promise<StoredResponse>,
+    fn: (attempt: IdempotentAttempt) => Promise<StoredResponse>,
   ): Promise<IdempotentOutcome>;
   /**
    * The HTTP-layer form of run() (the /v1 API stores whole responses, errors included): claims the
@@ -126,20 +181,41 @@ export interface IdempotencyStore {
   claim(options: { scope: string; key: string; requestHash: string }): Promise<IdempotencyClaim>;
   /** Stores the final response of a claimed key, to be replayed. */
   complete(options: { scope: string; key: string; response: StoredResponse }): Promise<void>;
-  /** Forgets a claimed key that did not complete (a 5xx, a 429): a retry runs afresh. */
+  /**
+   * Gives up a claimed key that did not complete (a 5xx, a 429): with no recovery point recorded
+   * it is forgotten (a retry runs afresh); otherwise it is left for a retry to take over at once.
+   */
   release(options: { scope: string; key: string }): Promise<void>;
+  /**
+   * Records, in the caller's transaction, that the request reached `point` and created
+   * `resources`: a retry after a crash resumes from there. Does nothing for a null call.
+   */
+  recordPoint(
+    tx: SqlExecutor,
+    call: IdempotentCall | null,
+    point: string,
+    resources?: Readonly<Record<string, string>>,
+  ): Promise<void>;
+  /**
+   * The id of the object `name` an idempotent request creates: the same for every attempt with
+   * this key, unpredictable without the install secret.
+   */
+  derivedId(call: IdempotentCall, prefix: string, name?: string): Promise<string>;
   /** Deletes records older than the retention period; returns how many. */
   purgeExpired(): Promise<number>;
+  /** Seals responses stored in clear by an older version; returns how many. */
+  resealLegacy(): Promise<number>;
 }
 
-export type IdempotencyClaim = { state: 'claimed' } | { state: 'replay'; response: StoredResponse };
+export type IdempotencyClaim =
+  { state: 'claimed'; attempt: IdempotentAttempt } | { state: 'replay'; response: StoredResponse };
 
 interface Row {
   request_hash: string;
   state: 'in_progress' | 'completed';
   response_status: number | null;
   response_body: unknown;
-  stale: boolean;
+  response_sealed: string | null;
 }
 
 /** How a stored 4xx error is kept, so it can be thrown again on replay. */
@@ -151,51 +227,128 @@ function isStoredError(body: unknown): body is StoredError {
   return typeof body === 'object' && body !== null && '__error' in body;
 }
 
-export function createIdempotencyStore(db: Db): IdempotencyStore {
-  // One install-wide key, shared by every node through the database; loaded once per process.
-  let hashKey: Promise<SecretKey> | null = null;
-  async function keyed(hash: string): Promise<string> {
-    hashKey ??= loadInstallKeys(db, 'idempotency_secrets', ['request_hash']).then((keys) => keys.request_hash);
-    const key = await hashKey.catch((error: unknown) => {
-      hashKey = null;
+function assertResources(resources: Readonly<Record<string, string>>): void {
+  const names = Object.keys(resources);
+  assert(names.length <= idempotencyLimits.resourcesMax, 'too many resources on one idempotency record');
+  for (const name of names) {
+    assert(resourceNamePattern.test(name), `resource name ${name} is snake_case`);
+    assert(typeof resources[name] === 'string' && resources[name].length <= 255, `resource ${name} is an id`);
+  }
+}
+
+export function createIdempotencyStore(
+  db: Db,
+  options: { instance: Pick<Instance, 'id' | 'ready'> },
+): IdempotencyStore {
+  const instanceId = options.instance.id;
+  // One install-wide secret, shared by every node through the database; loaded once per process.
+  let installKeys: Promise<Record<'request_hash' | 'response' | 'ids', SecretKey>> | null = null;
+  async function keys() {
+    installKeys ??= loadInstallKeys(db, 'idempotency_secrets', ['request_hash', 'response', 'ids'] as const);
+    return installKeys.catch((error: unknown) => {
+      installKeys = null;
       throw error;
     });
-    return createHmac('sha256', key.reveal()).update(hash).digest('hex');
   }
 
-  async function claim(scope: string, key: string, hash: string): Promise<'claimed' | Row> {
+  async function keyed(hash: string): Promise<string> {
+    return createHmac('sha256', (await keys()).request_hash.reveal())
+      .update(hash)
+      .digest('hex');
+  }
+
+  const associatedData = (scope: string, key: string) => `idempotency\u0000${scope}\u0000${key}`;
+
+  async function sealBody(scope: string, key: string, body: unknown): Promise<string> {
+    return seal((await keys()).response, Buffer.from(JSON.stringify(body), 'utf8'), associatedData(scope, key));
+  }
+
+  async function storedBody(scope: string, key: string, row: Row): Promise<unknown> {
+    if (row.response_sealed === null) return row.response_body;
+    const opened = open((await keys()).response, row.response_sealed, associatedData(scope, key));
+    return JSON.parse(opened.toString('utf8')) as unknown;
+  }
+
+  /** Inserts the claim, or reads the row that is there. */
+  async function claimRow(scope: string, key: string, hash: string): Promise<'claimed' | Row> {
+    // A claim naming an instance that is not registered yet would look dead to other requests.
+    await options.instance.ready();
     const inserted = await db.query<{ key: string }>(
-      `insert into idempotency_keys (scope, key, request_hash, state) values ($1, $2, $3, 'in_progress')
+      `insert into idempotency_keys (scope, key, request_hash, state, locked_by)
+       values ($1, $2, $3, 'in_progress', $4)
        on conflict (scope, key) do nothing returning key`,
-      [scope, key, hash],
+      [scope, key, hash, instanceId],
     );
     if (inserted.length === 1) return 'claimed';
     const rows = await db.query<Row>(
-      `select request_hash, state, response_status, response_body,
-              state = 'in_progress' and updated_at < now() - make_interval(secs => $3) as stale
+      `select request_hash, state, response_status, response_body, response_sealed
          from idempotency_keys where scope = $1 and key = $2`,
-      [scope, key, idempotencyLimits.staleAfterMs / 1000],
+      [scope, key],
     );
     const row = rows[0];
-    if (row === undefined) return claim(scope, key, hash); // purged between the two statements
+    if (row === undefined) return claimRow(scope, key, hash); // purged between the two statements
     return row;
   }
 
-  async function takeOver(scope: string, key: string, hash: string): Promise<boolean> {
-    const rows = await db.query<{ key: string }>(
-      `update idempotency_keys set updated_at = now()
+  /** Takes over an in-progress record whose process died (or that is stale); null if it may not. */
+  async function takeOver(scope: string, key: string, hash: string): Promise<ResumedAttempt | null> {
+    const rows = await db.query<{ recovery_point: string; resources: Record<string, string> }>(
+      `update idempotency_keys set updated_at = now(), locked_by = $4
         where scope = $1 and key = $2 and request_hash = $3 and state = 'in_progress'
-          and updated_at < now() - make_interval(secs => $4)
-        returning key`,
-      [scope, key, hash, idempotencyLimits.staleAfterMs / 1000],
+          and (locked_by is null or updated_at < now() - make_interval(secs => $5) or not ${instanceAliveSql('locked_by')})
+        returning recovery_point, resources`,
+      [scope, key, hash, instanceId, idempotencyLimits.staleAfterMs / 1000],
     );
-    return rows.length === 1;
+    const row = rows[0];
+    return row === undefined ? null : { recoveryPoint: row.recovery_point, resources: row.resources };
   }
 
-  async function execute(scope: string, key: string, fn: () => Promise<StoredResponse>): Promise<IdempotentOutcome> {
+  async function store(scope: string, key: string, response: StoredResponse): Promise<void> {
+    await db.query(
+      `update idempotency_keys set state = 'completed', response_status = $3, response_sealed = $4,
+         response_body = null, locked_by = null, updated_at = now()
+        where scope = $1 and key = $2`,
+      [scope, key, response.status, await sealBody(scope, key, response.body)],
+    );
+  }
+
+  async function release(scope: string, key: string): Promise<void> {
+    // Nothing committed yet: forget the key. A phase committed: leave it for a retry to resume now.
+    await db.query(
+      `with forgotten as (
+         delete from idempotency_keys
+          where scope = $1 and key = $2 and state = 'in_progress' and recovery_point = 'started' returning key)
+       update idempotency_keys set locked_by = null
+        where scope = $1 and key = $2 and state = 'in_progress' and recovery_point <> 'started'`,
+      [scope, key],
+    );
+  }
+
+  async function acquire(scope: string, key: string, requestHashValue: string): Promise<IdempotencyClaim> {
+    const hash = await keyed(requestHashValue);
+    const claimed = await claimRow(scope, key, hash);
+    const call = { scope, key };
+    if (claimed === 'claimed') return { state: 'claimed', attempt: { call, resumed: null } };
+    if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
+    if (claimed.state === 'in_progress') {
+      const resumed = await takeOver(scope, key, hash);
+      if (resumed !== null) return { state: 'claimed', attempt: { call, resumed } };
+      throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
+    }
+    return {
+      state: 'replay',
+      response: { status: claimed.response_status ?? 200, body: await storedBody(scope, key, claimed) },
+    };
+  }
+
+  async function execute(
+    attempt: IdempotentAttempt,
+    fn: (attempt: IdempotentAttempt) => Promise<StoredResponse>,
+  ): Promise<IdempotentOutcome> {
+    const { scope, key } = attempt.call;
     let stored: StoredResponse;
     try {
-      stored = await fn();
+      stored = await fn(attempt);
     } catch (error) {
       if (isRecordedFailure(error)) {
         const body: StoredError = {
@@ -206,69 +359,46 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
             ...(error.details === undefined ? {} : { details: error.details }),
           },
         };
-        await db.query(
-          `update idempotency_keys set state = 'completed', response_status = $3, response_body = $4::text::jsonb, updated_at = now()
-            where scope = $1 and key = $2`,
-          [scope, key, error.status, JSON.stringify(body)],
-        );
+        await store(scope, key, { status: error.status, body });
         throw error;
       }
-      await db.query(`delete from idempotency_keys where scope = $1 and key = $2 and state = 'in_progress'`, [
-        scope,
-        key,
-      ]);
+      await release(scope, key);
       throw error;
     }
-    await db.query(
-      `update idempotency_keys set state = 'completed', response_status = $3, response_body = $4::text::jsonb, updated_at = now()
-        where scope = $1 and key = $2`,
-      [scope, key, stored.status, JSON.stringify(stored.body)],
-    );
+    await store(scope, key, stored);
     return { ...stored, replayed: false };
   }
 
-  async function store(scope: string, key: string, response: StoredResponse): Promise<void> {
-    await db.query(
-      `update idempotency_keys set state = 'completed', response_status = $3, response_body = $4::text::jsonb, updated_at = now()
-        where scope = $1 and key = $2`,
-      [scope, key, response.status, JSON.stringify(response.body)],
-    );
-  }
-
   return {
-    async claim({ scope, key, requestHash }) {
-      const hash = await keyed(requestHash);
-      const claimed = await claim(scope, key, hash);
-      if (claimed === 'claimed') return { state: 'claimed' };
-      if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
-      if (claimed.state === 'in_progress') {
-        if (claimed.stale && (await takeOver(scope, key, hash))) return { state: 'claimed' };
-        throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
-      }
-      return { state: 'replay', response: { status: claimed.response_status ?? 200, body: claimed.response_body } };
-    },
+    claim: ({ scope, key, requestHash: hash }) => acquire(scope, key, hash),
 
     async complete({ scope, key, response }) {
       await store(scope, key, response);
     },
 
     async release({ scope, key }) {
-      await db.query(`delete from idempotency_keys where scope = $1 and key = $2 and state = 'in_progress'`, [
-        scope,
-        key,
-      ]);
+      await release(scope, key);
     },
 
-    async run({ scope, key, requestHash }, fn) {
-      const hash = await keyed(requestHash);
-      const claimed = await claim(scope, key, hash);
-      if (claimed === 'claimed') return execute(scope, key, fn);
-      if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
-      if (claimed.state === 'in_progress') {
-        if (claimed.stale && (await takeOver(scope, key, hash))) return execute(scope, key, fn);
-        throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
-      }
-      const body = claimed.response_body;
+    async recordPoint(tx, call, point, resources = {}) {
+      if (call === null) return;
+      assert(recoveryPointPattern.test(point), `recovery point ${point} is snake_case`);
+      assertResources(resources);
+      await tx.query(
+        `update idempotency_keys set recovery_point = $3, resources = resources || $4::text::jsonb, updated_at = now()
+          where scope = $1 and key = $2 and state = 'in_progress'`,
+        [call.scope, call.key, point, JSON.stringify(resources)],
+      );
+    },
+
+    async derivedId(call, prefix, name = prefix) {
+      return derivedObjectId(prefix, (await keys()).ids.reveal(), `${call.scope}\u0000${call.key}\u0000${name}`);
+    },
+
+    async run({ scope, key, requestHash: hash }, fn) {
+      const claim = await acquire(scope, key, hash);
+      if (claim.state === 'claimed') return execute(claim.attempt, fn);
+      const body = claim.response.body;
       if (isStoredError(body)) {
         const { code, message, param, details } = body.__error;
         const known = (Object.keys(errorCatalog) as ErrorCode[]).find((candidate) => candidate === code);
@@ -278,7 +408,7 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
           details: { ...(details ?? {}), idempotent_replayed: true },
         });
       }
-      return { status: claimed.response_status ?? 200, body, replayed: true };
+      return { status: claim.response.status, body, replayed: true };
     },
 
     async purgeExpired() {
@@ -288,6 +418,22 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
          returning key`,
         [idempotencyLimits.retentionMs / 1000, idempotencyLimits.purgeBatchMax],
       );
+      return rows.length;
+    },
+
+    async resealLegacy() {
+      const rows = await db.query<{ scope: string; key: string; response_body: unknown }>(
+        `select scope, key, response_body from idempotency_keys
+          where state = 'completed' and response_sealed is null and response_body is not null limit $1`,
+        [idempotencyLimits.resealBatchMax],
+      );
+      for (const row of rows) {
+        await db.query(
+          `update idempotency_keys set response_sealed = $3, response_body = null
+            where scope = $1 and key = $2 and response_sealed is null`,
+          [row.scope, row.key, await sealBody(row.scope, row.key, row.response_body)],
+        );
+      }
       return rows.length;
     },
   };

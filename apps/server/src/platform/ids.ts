@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { assert } from './errors.js';
 
 /**
@@ -30,4 +30,25 @@ export function base62LengthFor(bits: number): number {
 export function newObjectId(prefix: string): string {
   assert(/^[a-z]{2,8}$/.test(prefix), `object id prefix ${prefix} must be 2-8 lower-case letters`);
   return `${prefix}_${randomBase62(base62LengthFor(128))}`;
+}
+
+/**
+ * A deterministic object id: `prefix_` + 22 base62 characters drawn from HMAC-SHA256(key, material)
+ * (counter mode, rejection sampling). The same material always gives the same id; without the key
+ * it cannot be predicted. For ids that a retry must find again (what an idempotent request created).
+ */
+export function derivedObjectId(prefix: string, key: Buffer, material: string): string {
+  assert(/^[a-z]{2,8}$/.test(prefix), `object id prefix ${prefix} must be 2-8 lower-case letters`);
+  assert(key.length >= 32, 'a derived id needs a key of at least 32 bytes');
+  const length = base62LengthFor(128);
+  let text = '';
+  for (let block = 0; text.length < length; block += 1) {
+    assert(block < 16, 'derived id: rejection sampling ran out of blocks');
+    const bytes = createHmac('sha256', key).update(`${block}\u0000${prefix}\u0000${material}`).digest();
+    for (const byte of bytes) {
+      if (byte < 248) text += base62Alphabet[byte % 62];
+      if (text.length === length) break;
+    }
+  }
+  return `${prefix}_${text}`;
 }

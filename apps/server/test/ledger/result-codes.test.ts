@@ -247,6 +247,17 @@ const cases: Case[] = [
     expected: 'exceeds_debits',
     run: async (w) => transfer(w.funding, w.liability, 1n),
   },
+  {
+    name: 'crediting a capped account past its balance cap (pending credits count)',
+    expected: 'exceeds_balance_max',
+    run: async (w) => {
+      // Alice holds 1000; a reservation of 300 towards her counts against a cap of 1500.
+      expect(await submitOne({ ...transfer(w.funding, w.alice, 300n), phase: 'pending' })).toBe('ok');
+      expect(await submitOne({ ...transfer(w.funding, w.alice, 200n), creditBalanceMaxMinor: 1500n })).toBe('ok');
+      return { ...transfer(w.funding, w.alice, 1n), creditBalanceMaxMinor: 1500n };
+    },
+    aliceAfter: 1200n,
+  },
 ];
 
 describe('transfer result codes', () => {
@@ -286,6 +297,7 @@ describe('transfer result codes', () => {
         'overflows_credits',
         'exceeds_credits',
         'exceeds_debits',
+        'exceeds_balance_max',
         'linked_event_failed',
         'linked_event_chain_open',
       ].sort(),

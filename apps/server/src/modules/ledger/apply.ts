@@ -299,6 +299,12 @@ class BatchApplier {
     ) {
       return 'exceeds_debits';
     }
+    if (
+      input.creditBalanceMaxMinor !== undefined &&
+      credit.creditsPosted + credit.creditsPending + amount - credit.debitsPosted > input.creditBalanceMaxMinor
+    ) {
+      return 'exceeds_balance_max';
+    }
     const transfer: Transfer = {
       id: input.id,
       debitAccountId: debitId,

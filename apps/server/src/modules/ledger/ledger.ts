@@ -15,6 +15,7 @@ import {
   selectAccounts,
   selectEntries,
   selectExpiredPendingIds,
+  selectFailures,
   selectTransfers,
   selectTransfersAndFailures,
   writeBatch,
@@ -29,6 +30,7 @@ import type {
   Transfer,
   TransferInput,
   TransferResult,
+  TransferResultCode,
 } from './types.js';
 
 export interface LedgerObserver {
@@ -58,6 +60,8 @@ export interface Ledger {
    */
   submitTransfers(inputs: readonly TransferInput[]): Promise<TransferResult[]>;
   lookupTransfers(ids: readonly string[]): Promise<Transfer[]>;
+  /** Why each of ids failed, for those that did (a resubmission only answers id_already_failed). */
+  lookupFailures(ids: readonly string[]): Promise<Map<string, TransferResultCode>>;
   /** An account's entries, newest first; beforeSeq (exclusive) pages back through its history. */
   listEntries(accountId: string, options?: { beforeSeq?: bigint; limit?: number }): Promise<Entry[]>;
   /** Closes an account: later transfers touching it fail with account_closed. */
@@ -140,6 +144,17 @@ export function checkTransferShape(input: TransferInput, index: number): void {
     if (value !== undefined && !isUuid(value)) throw invalid(`${field} must be a lower-case UUID`, at(field));
   }
   checkMetadata(input.metadata, at('metadata'));
+  if (
+    input.creditBalanceMaxMinor !== undefined &&
+    (typeof input.creditBalanceMaxMinor !== 'bigint' ||
+      input.creditBalanceMaxMinor < 0n ||
+      input.creditBalanceMaxMinor > amountMinorMax)
+  ) {
+    throw invalid('creditBalanceMaxMinor must be a bigint from 0 to 2^63-1', at('creditBalanceMaxMinor'));
+  }
+  if (phase !== 'single' && phase !== 'pending' && input.creditBalanceMaxMinor !== undefined) {
+    throw invalid('creditBalanceMaxMinor is only for single and pending transfers', at('creditBalanceMaxMinor'));
+  }
   if (phase === 'single' || phase === 'pending') {
     if (input.debitAccountId === undefined) throw invalid('debitAccountId is required', at('debitAccountId'));
     if (input.creditAccountId === undefined) throw invalid('creditAccountId is required', at('creditAccountId'));
@@ -405,6 +420,11 @@ export function createLedger(db: Db, options: LedgerOptions = {}): Ledger {
     async lookupTransfers(ids) {
       checkIds(ids, 'ids');
       return [...(await selectTransfers(db, ids)).values()];
+    },
+
+    async lookupFailures(ids) {
+      checkIds(ids, 'ids');
+      return selectFailures(db, ids);
     },
 
     async listEntries(accountId, listOptions = {}) {

@@ -8,7 +8,7 @@ import {
   type PendingState,
   type PendingStatus,
 } from './apply.js';
-import type { Account, Entry, Transfer } from './types.js';
+import type { Account, Entry, Transfer, TransferResultCode } from './types.js';
 
 /**
  * SQL for the ledger. Batches travel as PostgreSQL array literals in text parameters
@@ -157,6 +157,18 @@ export async function selectTransfersAndFailures(
 }
 
 /** Locks pending-transfer rows (in id order) and returns them with the reserved transfer. */
+/** The stored failure code of each of ids that failed. */
+export async function selectFailures(
+  tx: SqlExecutor,
+  ids: readonly string[],
+): Promise<Map<string, TransferResultCode>> {
+  const rows = await tx.query<{ id: string; result: TransferResultCode }>(
+    'select id::text as id, result from ledger_failed_transfers where id = any($1::uuid[])',
+    [`{${ids.join(',')}}`],
+  );
+  return new Map(rows.map((row) => [row.id, row.result]));
+}
+
 export async function lockPendings(tx: SqlExecutor, ids: readonly string[]): Promise<Map<string, PendingState>> {
   const pendings = new Map<string, PendingState>();
   if (ids.length === 0) return pendings;

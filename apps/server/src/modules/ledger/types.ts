@@ -67,6 +67,13 @@ export interface TransferInput {
   phase?: TransferPhase;
   /** pending only: seconds until the reservation expires (0 = never). */
   timeoutS?: number;
+  /**
+   * single and pending only: a condition, not a stored field. The transfer fails with
+   * exceeds_balance_max if it would take the credit account's balance (posted and pending credits
+   * minus posted debits) past this many minor units: a wallet's balance cap, checked in order with
+   * every other transfer on the account, so two racing top-ups cannot pass it together.
+   */
+  creditBalanceMaxMinor?: bigint;
   /** post_pending / void_pending: the pending transfer to resolve. */
   pendingId?: string;
   metadata?: Record<string, unknown> | null;
@@ -114,6 +121,7 @@ export const transferResultCodes = [
   'overflows_credits',
   'exceeds_credits',
   'exceeds_debits',
+  'exceeds_balance_max',
   'linked_event_failed',
 ] as const;
 export type TransferResultCode = (typeof transferResultCodes)[number];
