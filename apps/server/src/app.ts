@@ -37,6 +37,7 @@ import { v1Plugin } from './v1/index.js';
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
 import { landingRoutes } from './landing.js';
+import { moneyVerifyChecks } from './worker-jobs.js';
 import { defaultWebDir, webRoutes } from './web.js';
 import { createAdminGuard } from './platform/admin-auth.js';
 import type { Db } from './platform/db.js';
@@ -67,6 +68,8 @@ export interface AppDependencies {
   migrations?: readonly Migration[];
   /** The bounded contexts whose routes this node serves (absent: operations endpoints only). */
   services?: Services;
+  /** The card network timeout (config): it sets the recovery bound that ledger verify judges by. */
+  cardNetworkRequestTimeoutMs?: number;
   /** The built web apps (wallet /app/, /pos/, /dashboard/); default apps/web/dist. (web.ts) */
   webDir?: string;
 }
@@ -369,7 +372,11 @@ export function buildApp(dependencies: AppDependencies): App {
       '/ledger/verify',
       { schema: { querystring: NoQuerySchema, response: { 200: LedgerVerifyReportSchema, ...errorResponses } } },
       async () => {
-        const report = await verifyLedger(db);
+        const report = await verifyLedger(db, {
+          extraChecks: moneyVerifyChecks(
+            dependencies.cardNetworkRequestTimeoutMs ?? limits.cardNetworkRequestTimeoutMsDefault,
+          ),
+        });
         return {
           object: 'ledger_verify_report' as const,
           ok: report.ok,

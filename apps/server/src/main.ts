@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
-import { startExpiryWorker, type ExpiryWorker } from './expiry-worker.js';
-import { startPeriodicTask, type PeriodicTask } from './periodic.js';
 import { createServices, type Services } from './services.js';
+import { moneyVerifyChecks, startWorkerJobs, type WorkerJobs } from './worker-jobs.js';
 import { allMigrations } from './migrations.js';
 import {
   describeVaultKeys,
@@ -115,7 +114,7 @@ async function commandLedgerVerify(config: Config): Promise<number> {
   // Migrations first: verifying a database this build cannot read would report nonsense.
   const report = await withDatabase(config, async (db) => {
     await runMigrations(db, allMigrations);
-    return verifyLedger(db);
+    return verifyLedger(db, { extraChecks: moneyVerifyChecks(config.cardNetwork.requestTimeoutMs) });
   });
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return verifyExitCode(report);
@@ -183,11 +182,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
   const db = await openDatabase(config);
   let ledger: ReturnType<typeof createLedger> | null = null;
   let app: ReturnType<typeof buildApp> | null = null;
-  let worker: ExpiryWorker | null = null;
-  let housekeeping: PeriodicTask | null = null;
-  let approvals: PeriodicTask | null = null;
-  let webhookDelivery: PeriodicTask | null = null;
-  let cardSweep: PeriodicTask | null = null;
+  let workerJobs: WorkerJobs | null = null;
   let simulator: NetworkSimulator | null = null;
   let services: Services | null = null;
 
@@ -206,11 +201,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
     try {
       // Order matters: requests in flight may still be waiting on ledger batches.
       if (app !== null) await app.close();
-      if (worker !== null) await worker.stop();
-      if (housekeeping !== null) await housekeeping.stop();
-      if (approvals !== null) await approvals.stop();
-      if (webhookDelivery !== null) await webhookDelivery.stop();
-      if (cardSweep !== null) await cardSweep.stop();
+      if (workerJobs !== null) await workerJobs.stop();
       if (services !== null) await services.close();
       if (simulator !== null) await simulator.stop();
       if (ledger !== null) await ledger.close();
@@ -298,6 +289,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
         lifecycle,
         adminToken: admin.token,
         services: current,
+        cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
         ...(config.webDir === null ? {} : { webDir: config.webDir }),
       });
       await app.listen({ port: config.port, host: config.host });
@@ -320,57 +312,13 @@ async function commandStart(config: Config, env: Env): Promise<void> {
       lines.push('  HTTP           none (role worker)');
     }
     if (config.role === 'all' || config.role === 'worker') {
-      worker = startExpiryWorker({ ledger, logger });
-      housekeeping = startPeriodicTask({
-        name: 'housekeeping',
-        intervalMs: limits.housekeepingIntervalMs,
+      workerJobs = startWorkerJobs({
+        services: current,
+        ledger,
         logger,
-        run: async () => {
-          const keys = await current.idempotency.purgeExpired();
-          const tokens = await current.identity.deleteExpiredRefreshTokens();
-          if (keys + tokens > 0)
-            logger.info({ idempotency_keys: keys, refresh_tokens: tokens }, 'purged expired records');
-        },
+        cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
       });
-      approvals = startPeriodicTask({
-        name: 'payment-approvals',
-        intervalMs: limits.paymentApprovalSweepIntervalMs,
-        logger,
-        run: async () => {
-          const expired = await current.walletMethod.expireApprovals();
-          if (expired > 0) logger.info({ expired }, 'canceled payments whose approval did not come in time');
-        },
-      });
-      webhookDelivery = startPeriodicTask({
-        name: 'webhook-delivery',
-        intervalMs: limits.webhookDeliveryIntervalMs,
-        logger,
-        run: async () => {
-          const report = await current.webhooks.deliverDue(limits.webhookDeliveryBatchDefault);
-          if (report.attempts > 0 || report.canceled > 0) logger.info({ ...report }, 'webhook deliveries attempted');
-        },
-      });
-      const cards = current.cards;
-      const payments = current.payments;
-      if (cards !== null) {
-        cardSweep = startPeriodicTask({
-          name: 'card-sweep',
-          intervalMs: limits.cardSweepIntervalMs,
-          logger,
-          run: async () => {
-            // Reversals not yet confirmed and undelivered completions first, then charges a crash left pending.
-            const report = await cards.gateway.sweep({ batchSizeMax: limits.cardRecoveryBatchSizeMax });
-            const recovered = await payments.recoverCardCharges({
-              olderThanMs: 3 * config.cardNetwork.requestTimeoutMs,
-              batchSizeMax: limits.cardRecoveryBatchSizeMax,
-            });
-            if (report.claimedCount > 0 || recovered > 0) {
-              logger.info({ ...report, recovered_charges: recovered }, 'card network sweep');
-            }
-          },
-        });
-      }
-      lines.push(`  Worker         voiding expired pending transfers every ${limits.ledgerExpiryIntervalMs} ms`);
+      lines.push(...workerJobs.describe());
     }
     if (simulator !== null) {
       lines.push(`  Card network   ISO 8583 simulator at ${urlHost(simulator.host)}:${simulator.port} (in process)`);
@@ -400,11 +348,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
   } catch (error) {
     // Start-up failed half way: release what was opened so the data dir lock is freed.
     await app?.close().catch(() => undefined);
-    await worker?.stop().catch(() => undefined);
-    await housekeeping?.stop().catch(() => undefined);
-    await approvals?.stop().catch(() => undefined);
-    await webhookDelivery?.stop().catch(() => undefined);
-    await cardSweep?.stop().catch(() => undefined);
+    await workerJobs?.stop().catch(() => undefined);
     await services?.close().catch(() => undefined);
     await simulator?.stop().catch(() => undefined);
     await ledger?.close().catch(() => undefined);

@@ -17,6 +17,7 @@ import { createMerchantEvents, recordEvent, type MerchantEvents } from './module
 import {
   balanceTransactionDto,
   chargeDto,
+  createPaymentAccounts,
   createPaymentService,
   createCardChallenges,
   createMerchantQr,
@@ -125,9 +126,18 @@ export function createServices(options: ServiceOptions): Services {
     options.walletLimitsJson === undefined || options.walletLimitsJson === null
       ? defaultWalletLimits
       : parseWalletLimits(options.walletLimitsJson);
-  // Wallet top-ups from saved cards reach the card network through the cards context (built below).
-  let cardsForWallets: CardsContext | null = null;
-  let paymentsForWallets: { cardClearingAccount(livemode: boolean, currency: string): Promise<string> } | null = null;
+  // Cards need nothing of the other contexts; wallets top up through them, payments charge them.
+  const cards =
+    options.cards === undefined
+      ? null
+      : createCardsContext({
+          db,
+          vaultKeys: options.cards.vaultKeys,
+          network: options.cards.network,
+          testTokens: options.walletTestTopups ?? true,
+          ...(options.logger === undefined ? {} : { logger: options.logger }),
+        });
+  const paymentAccounts = createPaymentAccounts(ledger);
   const wallets = createWalletService({
     db,
     ledger,
@@ -136,19 +146,17 @@ export function createServices(options: ServiceOptions): Services {
     idempotency,
     limits,
     testTopupsEnabled: options.walletTestTopups ?? true,
-    ...(options.cards === undefined
+    ...(cards === null
       ? {}
       : {
           cardFunding: {
-            isCardSource: (source: string) => cardsForWallets?.walletCards.isCardSource(source) ?? false,
-            charge: (input) => {
-              if (cardsForWallets === null) throw new Error('assertion failed: cards are built');
-              return cardsForWallets.chargeWalletCard(input);
+            isCardSource: (source: string) => cards.walletCards.isCardSource(source),
+            checkSource: async (userId: string, source: string) => {
+              await cards.walletCards.vaultCardOf(userId, source);
             },
-            clearingAccount: (currency: string) => {
-              if (paymentsForWallets === null) throw new Error('assertion failed: payments are built');
-              return paymentsForWallets.cardClearingAccount(true, currency);
-            },
+            charge: (input) => cards.chargeWalletCard(input),
+            resolve: (reference: string) => cards.resolveWalletCharge(reference),
+            clearingAccount: (currency: string) => paymentAccounts.cardClearing(true, currency),
           },
         }),
   });
@@ -172,35 +180,26 @@ export function createServices(options: ServiceOptions): Services {
     'customer',
     (scope, id) => customers.find(scope, id) as Promise<Record<string, unknown> | null>,
   );
-  const cards =
-    options.cards === undefined
-      ? null
-      : createCardsContext({
-          db,
-          vaultKeys: options.cards.vaultKeys,
-          network: options.cards.network,
-          testTokens: options.walletTestTopups ?? true,
-          ...(options.logger === undefined ? {} : { logger: options.logger }),
-        });
+  const merchantName = async (accountId: string) => (await merchants.getMerchant(accountId)).name;
   const payments = createPaymentService({
     db,
     ledger,
     pricingOf: async (accountId) => (await merchants.getMerchant(accountId)).pricing,
+    merchantName,
     events: paymentEventSink(recordEvent),
+    walletPayer: wallets,
+    recovery: idempotency,
     ...(cards === null ? {} : { cards: cards.paymentsPort }),
   });
-  cardsForWallets = cards;
-  paymentsForWallets = payments;
   const walletMethod = createWalletMethod({
     db,
-    ledger,
     payments,
     notifications: notifications.writer,
     ports: {
       redeemPaymentCode: (code, redeemOptions) => codes.redeemPaymentCode(code, redeemOptions),
       wallets,
       verifyPaymentPin: (userId, pin) => identity.verifyPaymentPin(userId, pin),
-      merchantName: async (accountId) => (await merchants.getMerchant(accountId)).name,
+      merchantName,
     },
   });
   const merchantQr = createMerchantQr({

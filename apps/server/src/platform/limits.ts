@@ -55,6 +55,15 @@ export const limits = {
 
   /** Worker: how often payments whose approval did not come within 60 s are canceled. */
   paymentApprovalSweepIntervalMs: 5_000,
+  /**
+   * Worker: how often the recovery sweep finishes money movements a crash left half done (card
+   * reversals and advices, charges, captures, cancels, refunds, approvals, transfers, top-ups).
+   */
+  recoverySweepIntervalMs: 2_000,
+  /** The least age of a middle state the sweep takes (3 × the card network timeout when that is more). */
+  recoveryAfterMsMin: 15_000,
+  /** Middle states of each kind the sweep finishes per run. */
+  recoveryBatchSizeMax: 100,
   /** Worker: how often expired idempotency keys and refresh tokens are purged. */
   housekeepingIntervalMs: 60_000,
 
@@ -234,8 +243,6 @@ export const limits = {
   cardNetworkPoolSizeMax: 16,
   /** Pending card charges and network transactions the recovery sweep looks at per run. */
   cardRecoveryBatchSizeMax: 100,
-  /** How often the worker repeats unconfirmed reversals and recovers card charges a crash left pending. */
-  cardSweepIntervalMs: 2_000,
   // --- end cards: network connection ---
 
   // --- cards: vault (modules/cards/vault) ---

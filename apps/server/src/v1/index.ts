@@ -2,7 +2,16 @@
  * The Stripe-compatible API framework (/v1). Resources (customers, events, payment intents …) are
  * route plugins registered inside v1Plugin; see docs/stripe-compatibility.md.
  */
-export { v1Plugin, v1Auth, v1Scope, type V1Auth, type V1PluginOptions, type V1RouteConfig } from './plugin.js';
+export {
+  v1Plugin,
+  v1Auth,
+  v1RequestIds,
+  v1Scope,
+  type V1Auth,
+  type V1PluginOptions,
+  type V1RequestIds,
+  type V1RouteConfig,
+} from './plugin.js';
 export {
   registerV1ErrorCodes,
   v1ErrorResponse,

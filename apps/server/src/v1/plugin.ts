@@ -3,7 +3,7 @@ import type { TSchema } from 'typebox';
 import type { AuthenticatedKey, Merchants } from '../modules/merchants/index.js';
 import { redactApiKey } from '../modules/merchants/index.js';
 import { AppError } from '../platform/errors.js';
-import { requestHash, type IdempotencyStore } from '../platform/idempotency.js';
+import { requestHash, type IdempotencyStore, type IdempotentAttempt } from '../platform/idempotency.js';
 import { limits } from '../platform/limits.js';
 import { v1ErrorResponse, toV1AppError } from './errors.js';
 import type { ExpandRegistry, V1Scope } from './expand.js';
@@ -28,6 +28,26 @@ interface V1IdempotencyState {
   scope: string;
   key: string;
   replayed: boolean;
+  /** The request holding the key (with what a dead earlier attempt left, when it took one over). */
+  attempt: IdempotentAttempt | null;
+  /** The id of an object this request creates, the same for every attempt with its key. */
+  derivedId(prefix: string, name?: string): Promise<string>;
+}
+
+/**
+ * How a /v1 request names what it creates: with an Idempotency-Key, ids derived from it (a retry
+ * after a crash finds the first attempt's objects); without one, none (random ids).
+ */
+export interface V1RequestIds {
+  attempt: IdempotentAttempt | null;
+  /** The derived id, or undefined without a key. */
+  idFor(prefix: string, name?: string): Promise<string | undefined>;
+}
+
+export function v1RequestIds(request: FastifyRequest): V1RequestIds {
+  const state = request.v1Idempotency;
+  if (state === undefined || state.replayed) return { attempt: null, idFor: async () => undefined };
+  return { attempt: state.attempt, idFor: (prefix, name) => state.derivedId(prefix, name) };
 }
 
 declare module 'fastify' {
@@ -241,11 +261,18 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
     }
     void reply.header('idempotency-key', key);
     if (claim.state === 'replay') {
-      request.v1Idempotency = { scope, key, replayed: true };
+      request.v1Idempotency = { scope, key, replayed: true, attempt: null, derivedId: async () => '' };
       void reply.header('idempotent-replayed', 'true');
       return reply.status(claim.response.status).send(claim.response.body);
     }
-    request.v1Idempotency = { scope, key, replayed: false };
+    const attempt = claim.attempt;
+    request.v1Idempotency = {
+      scope,
+      key,
+      replayed: false,
+      attempt,
+      derivedId: (prefix, name) => idempotency.derivedId(attempt.call, prefix, name),
+    };
     return undefined;
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLedger, verifyLedger, type Ledger } from '../../src/modules/ledger/index.js';
 import {
   createPaymentService,
-  type CardNetworkOutcome,
+  type CardOutcome,
   type CardNetworkPort,
   type PaymentService,
 } from '../../src/modules/payments/index.js';
@@ -17,8 +17,8 @@ import { uuid } from '../ledger/helpers.js';
 let testDb: TestDb;
 let ledger: Ledger;
 let payments: PaymentService;
-const outcomes = new Map<string, CardNetworkOutcome | null>();
-const neverAnswers = new Promise<CardNetworkOutcome>(() => undefined);
+const outcomes = new Map<string, CardOutcome | null>();
+const neverAnswers = new Promise<CardOutcome>(() => undefined);
 
 const network: CardNetworkPort = {
   // The "crash": the authorization never comes back to this process.
@@ -26,7 +26,8 @@ const network: CardNetworkPort = {
   capture: async () => ({ approved: true }),
   void: async () => undefined,
   refund: async () => ({ approved: true }),
-  outcomeOf: async (chargeId) => outcomes.get(chargeId) ?? null,
+  resolveCharge: async ({ chargeId }) => outcomes.get(chargeId) ?? null,
+  resolveRefund: async () => null,
 };
 
 beforeAll(async () => {

@@ -17,15 +17,15 @@ let clockMs = Date.now();
 
 beforeAll(async () => {
   platform = await startPlatform();
+  const { services } = platform;
   payments = createPaymentService({
     db: platform.db,
     ledger: platform.ledger,
     pricingOf: async () => ({ basisPoints: 60, fixedMinor: {} }),
+    walletPayer: services.wallets,
   });
-  const { services } = platform;
   method = createWalletMethod({
     db: platform.db,
-    ledger: platform.ledger,
     payments,
     notifications: services.notifications.writer,
     now: () => new Date(clockMs),

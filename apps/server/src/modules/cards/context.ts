@@ -64,8 +64,16 @@ export interface CardsContext {
       amountMinor: bigint;
       currency: string;
     }): Promise<CardOutcome>;
-    outcomeOf(chargeId: string): Promise<CardOutcome | null>;
+    /**
+     * Recovery: the outcome of a charge's authorization or sale, closing its reference unsent when
+     * no attempt was ever recorded (then failed); null while a send is still under way.
+     */
+    resolveCharge(input: { chargeId: string; captureMethod: 'automatic' | 'manual' }): Promise<CardOutcome | null>;
+    /** Recovery: the same for a refund's credit. */
+    resolveRefund(input: { refundId: string }): Promise<CardOutcome | null>;
   };
+  /** Recovery of a top-up's card charge (see paymentsPort.resolveCharge). */
+  resolveWalletCharge(reference: string): Promise<CardOutcome | null>;
   /** Charges a wallet user's saved card for a top-up (idempotent by reference). */
   chargeWalletCard(input: {
     userId: string;
@@ -145,26 +153,16 @@ export function createCardsContext(options: CardsOptions): CardsContext {
           }),
         );
       },
-      async outcomeOf(chargeId) {
-        const transaction =
-          (await gateway.transaction(chargeId, 'sale')) ?? (await gateway.transaction(chargeId, 'authorization'));
-        // No row: the gateway never recorded the attempt, so nothing was sent.
-        if (transaction === null) {
-          return {
-            approved: false,
-            code: 'processing_error',
-            declineCode: 'processing_error',
-            message: 'The payment was interrupted before it reached the card network.',
-          };
-        }
-        if (transaction.outcome === null) return null;
-        if (transaction.outcome === 'approved') return { approved: true };
-        return {
-          approved: false,
-          code: transaction.decline?.code ?? 'processing_error',
-          declineCode: transaction.decline?.declineCode ?? 'processing_error',
-          message: transaction.decline?.message ?? 'An error occurred while processing the card.',
-        };
+      async resolveCharge(input) {
+        const outcome = await gateway.resolveOriginal(
+          input.chargeId,
+          input.captureMethod === 'manual' ? 'authorization' : 'sale',
+        );
+        return outcome === null ? null : outcomeOf(outcome);
+      },
+      async resolveRefund(input) {
+        const outcome = await gateway.resolveOriginal(input.refundId, 'refund');
+        return outcome === null ? null : outcomeOf(outcome);
       },
     },
     async chargeWalletCard(input) {
@@ -179,6 +177,10 @@ export function createCardsContext(options: CardsOptions): CardsContext {
           capture: 'automatic',
         }),
       );
+    },
+    async resolveWalletCharge(reference) {
+      const outcome = await gateway.resolveOriginal(`topup:${reference}`, 'sale');
+      return outcome === null ? null : outcomeOf(outcome);
     },
     close: () => connector.close(),
   };

@@ -67,4 +67,12 @@ export const codesMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: '0502_codes_redemption_payment',
+    sql: `
+      -- The payment a redemption paid for: the same code redeemed again for the same payment (a
+      -- retry after a crash) finds its first redemption instead of payment_code_used.
+      alter table codes_redemptions add column payment_intent_id text;
+    `,
+  },
 ];

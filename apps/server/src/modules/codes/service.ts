@@ -46,6 +46,11 @@ export interface RedeemOptions {
   currency: string;
   merchantAccountId: string;
   livemode: boolean;
+  /**
+   * The payment the code pays. Redeeming the same code again for the same payment and amount (a
+   * retry after a crash) answers with the first redemption instead of payment_code_used.
+   */
+  paymentIntentId?: string;
   /** The moment of redemption (tests); the service clock by default. */
   nowMs?: number;
 }
@@ -262,7 +267,21 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
     }>(`select user_id, device_id, expires_at, used_at, revoked_at from codes_online where code_hash = $1`, [codeHash]);
     const row = found[0];
     if (row === undefined || row.revoked_at !== null) throw invalidCode();
-    if (row.used_at !== null) throw new AppError('payment_code_used', { param: 'code' });
+    if (row.used_at !== null) {
+      const earlier = await sameRedemption(
+        db,
+        { sql: 'id = (select redemption_id from codes_online where code_hash = $1)', params: [codeHash] },
+        options,
+      );
+      if (earlier === null) throw new AppError('payment_code_used', { param: 'code' });
+      return {
+        userId: earlier.user_id,
+        deviceId: earlier.device_id,
+        mode: 'online',
+        redemptionId: earlier.id,
+        pinExempt: false,
+      };
+    }
     if (row.expires_at.getTime() <= at) throw new AppError('payment_code_expired', { param: 'code' });
     // The revocation hook already voids a revoked device's codes; this also covers a missing hook.
     const device = await liveDevice(row.device_id);
@@ -319,8 +338,9 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
   ): Promise<boolean> {
     const rows = await tx.query(
       `insert into codes_redemptions
-         (id, mode, user_id, device_id, offline_step, amount_minor, currency, merchant_account_id, livemode, created_at)
-       values ($1, $2, $3, $4, $5::bigint, $6::bigint, $7, $8, $9, $10)
+         (id, mode, user_id, device_id, offline_step, amount_minor, currency, merchant_account_id, livemode, created_at,
+          payment_intent_id)
+       values ($1, $2, $3, $4, $5::bigint, $6::bigint, $7, $8, $9, $10, $11)
        on conflict (device_id, offline_step) where mode = 'offline' do nothing
        returning id`,
       [
@@ -334,9 +354,37 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
         redemption.options.merchantAccountId,
         redemption.options.livemode,
         new Date(redemption.at),
+        redemption.options.paymentIntentId ?? null,
       ],
     );
     return rows.length === 1;
+  }
+
+  /**
+   * The earlier redemption a retry of the same payment made: same payment, amount, currency,
+   * merchant and mode; null when the code was used for anything else.
+   */
+  async function sameRedemption(
+    executor: SqlExecutor,
+    where: { sql: string; params: (string | bigint)[] },
+    options: RedeemOptions,
+  ): Promise<{ id: string; user_id: string; device_id: string; mode: CodeMode } | null> {
+    if (options.paymentIntentId === undefined) return null;
+    const rows = await executor.query<{ id: string; user_id: string; device_id: string; mode: CodeMode }>(
+      `select id, user_id, device_id, mode from codes_redemptions
+        where ${where.sql} and payment_intent_id = $${where.params.length + 1}
+          and amount_minor = $${where.params.length + 2}::bigint and currency = $${where.params.length + 3}
+          and merchant_account_id = $${where.params.length + 4} and livemode = $${where.params.length + 5}`,
+      [
+        ...where.params,
+        options.paymentIntentId,
+        options.amountMinor,
+        options.currency,
+        options.merchantAccountId,
+        options.livemode,
+      ],
+    );
+    return rows[0] ?? null;
   }
 
   /** Which step of the accepted window (current −2 … +1) the TOTP is for, or why none is. */
@@ -396,7 +444,7 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
     }
 
     const redemptionId = newRedemptionId();
-    await db.transaction(async (tx) => {
+    const replayed = await db.transaction(async (tx) => {
       // FOR SHARE makes a concurrent device revocation wait for this payment, or this payment see it.
       const live = await tx.query(
         `select 1 from codes_offline_keys where device_id = $1 and revoked_at is null for share`,
@@ -412,7 +460,15 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
         options,
         at,
       });
-      if (!inserted) throw new AppError('payment_code_used', { param: 'code' });
+      if (!inserted) {
+        const earlier = await sameRedemption(
+          tx,
+          { sql: 'device_id = $1 and offline_step = $2::bigint', params: [key.device_id, matched.step] },
+          options,
+        );
+        if (earlier === null) throw new AppError('payment_code_used', { param: 'code' });
+        return earlier.id;
+      }
       const usage = await tx.query(
         `insert into codes_offline_usage (device_id, currency, livemode, day, used)
          select $1, $2, $3, $4::date, $5::bigint where $5::bigint <= $6::bigint
@@ -429,8 +485,9 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
           details: { limit: 'daily', limit_amount: Number(cap.dailyMax) },
         });
       }
+      return redemptionId;
     });
-    return { userId: key.user_id, deviceId: key.device_id, mode: 'offline', redemptionId, pinExempt: true };
+    return { userId: key.user_id, deviceId: key.device_id, mode: 'offline', redemptionId: replayed, pinExempt: true };
   }
 
   async function redeemPaymentCode(code: string, options: RedeemOptions): Promise<Redemption> {

@@ -18,5 +18,11 @@ export type {
 export { accountResultCodes, transferResultCodes } from './types.js';
 export { ledgerMigrations } from './schema.js';
 export { createLedger, ledgerLimits, type Ledger, type LedgerOptions, type LedgerObserver } from './ledger.js';
-export { verifyLedger, verifyExitCode, type LedgerVerifyReport, type LedgerVerifyCheck } from './verify.js';
+export {
+  verifyLedger,
+  verifyExitCode,
+  type ExtraVerifyCheck,
+  type LedgerVerifyReport,
+  type LedgerVerifyCheck,
+} from './verify.js';
 export { transferIdFrom } from './ids.js';

@@ -20,8 +20,18 @@ export const verifyCheckNames = [
 ] as const;
 export type VerifyCheckName = (typeof verifyCheckNames)[number];
 
+/**
+ * A check another context adds to `ledger verify` (payments against their transfers, say): a
+ * query of the keys that violate it, read in the same snapshot as the ledger's own checks.
+ */
+export interface ExtraVerifyCheck {
+  name: string;
+  /** Selects one column, key (text), one row per violation. */
+  sql: string;
+}
+
 export interface LedgerVerifyCheck {
-  name: VerifyCheckName;
+  name: VerifyCheckName | (string & {});
   ok: boolean;
   violationCount: number;
   /** Up to ten offending ids or currencies. */
@@ -123,14 +133,21 @@ const checkQueries: Record<VerifyCheckName, string> = {
      where t.id is null or t.flags & 2 = 0`,
 };
 
-export async function verifyLedger(db: Db): Promise<LedgerVerifyReport> {
+export async function verifyLedger(
+  db: Db,
+  options: { extraChecks?: readonly ExtraVerifyCheck[] } = {},
+): Promise<LedgerVerifyReport> {
+  const queries: ExtraVerifyCheck[] = [
+    ...verifyCheckNames.map((name) => ({ name, sql: checkQueries[name] })),
+    ...(options.extraChecks ?? []),
+  ];
   // One snapshot for every check, so concurrent postings cannot make a clean ledger look broken.
   return db.transaction(async (tx) => {
     await tx.query('set transaction isolation level repeatable read, read only');
     const checks: LedgerVerifyCheck[] = [];
-    for (const name of verifyCheckNames) {
+    for (const { name, sql } of queries) {
       const rows = await tx.query<{ key: string; total: bigint }>(
-        `select key, count(*) over () as total from (${checkQueries[name]}) violations order by key limit ${sampleMax}`,
+        `select key, count(*) over () as total from (${sql}) violations order by key limit ${sampleMax}`,
       );
       const violationCount = rows.length === 0 ? 0 : Number(rows[0]!.total);
       checks.push({ name, ok: violationCount === 0, violationCount, samples: rows.map((row) => row.key) });
@@ -139,11 +156,14 @@ export async function verifyLedger(db: Db): Promise<LedgerVerifyReport> {
   });
 }
 
-/** 0 when every check passes; otherwise bit (index + 1) is set for each failed check (2, 4, 8, 16, 32). */
+/**
+ * 0 when every check passes; otherwise bit (index + 1) is set for each failed check, in report
+ * order: the ledger's own (2, 4, 8, 16, 32), then the extra checks (64, 128, …).
+ */
 export function verifyExitCode(report: LedgerVerifyReport): number {
   let code = 0;
-  report.checks.forEach((check) => {
-    if (!check.ok) code |= 1 << (verifyCheckNames.indexOf(check.name) + 1);
+  report.checks.forEach((check, index) => {
+    if (!check.ok) code |= 1 << (index + 1);
   });
   return code;
 }

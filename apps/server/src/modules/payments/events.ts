@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../../platform/db.js';
 import { assert } from '../../platform/errors.js';
-import { chargeFromRow, intentFromRow, refundFromRow, type PaymentEventSink } from './service.js';
+import type { PaymentEventSink } from './model.js';
+import * as repo from './repository.js';
 import { chargeDto, intentDto, refundDto } from './v1-routes.js';
 
 type RecordEvent = (
@@ -15,34 +16,16 @@ type RecordEvent = (
 export function paymentEventSink(recordEvent: RecordEvent): PaymentEventSink {
   return {
     async record(tx, event) {
-      const scope = [event.objectId, event.accountId, event.livemode] as const;
+      const ctx = { accountId: event.accountId, livemode: event.livemode };
       let object: Record<string, unknown>;
       if (event.objectId.startsWith('pi_')) {
-        const rows = await tx.query(
-          'select * from payments_intents where id = $1 and account_id = $2 and livemode = $3',
-          [...scope],
-        );
-        assert(rows[0] !== undefined, 'an event names an existing payment intent');
-        object = intentDto(intentFromRow(rows[0]), { includeClientSecret: false });
+        object = intentDto(await repo.findIntent(tx, ctx, event.objectId), { includeClientSecret: false });
       } else if (event.objectId.startsWith('ch_')) {
-        const rows = await tx.query(
-          'select * from payments_charges where id = $1 and account_id = $2 and livemode = $3',
-          [...scope],
-        );
-        assert(rows[0] !== undefined, 'an event names an existing charge');
-        const refunds = await tx.query(
-          'select * from payments_refunds where charge_id = $1 and account_id = $2 and livemode = $3 order by created_at desc, id desc',
-          [...scope],
-        );
-        object = chargeDto(chargeFromRow(rows[0]), refunds.map(refundFromRow));
+        const charge = await repo.findCharge(tx, ctx, event.objectId);
+        object = chargeDto(charge, await repo.refundsOfCharge(tx, ctx, charge.id));
       } else {
         assert(event.objectId.startsWith('re_'), `no event object for ${event.objectId}`);
-        const rows = await tx.query(
-          'select * from payments_refunds where id = $1 and account_id = $2 and livemode = $3',
-          [...scope],
-        );
-        assert(rows[0] !== undefined, 'an event names an existing refund');
-        object = refundDto(refundFromRow(rows[0]));
+        object = refundDto(await repo.findRefund(tx, ctx, event.objectId));
       }
       await recordEvent(tx, { accountId: event.accountId, livemode: event.livemode, type: event.type, object });
     },

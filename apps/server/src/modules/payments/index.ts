@@ -17,6 +17,7 @@ export {
 export { paymentFee, refundedFee, type Pricing } from './fees.js';
 export {
   createPaymentService,
+  createPaymentAccounts,
   paymentAccountCodes,
   paymentLimits,
   paymentTransferCodes,
@@ -27,7 +28,9 @@ export {
   type Payer,
   type PaymentEventSink,
   type CardForPayment,
-  type CardNetworkOutcome,
+  type CardOutcome,
+  type WalletPayerPort,
+  type RecoveryReport,
   type CardNetworkPort,
   type PaymentIntent,
   type PaymentService,
@@ -55,3 +58,4 @@ export { paymentEventSink } from './events.js';
 export { createMerchantQr, qrLimits, type MerchantQr, type QrPreview } from './qr.js';
 // Daily volume and fees for the merchant dashboard's chart (merchant-sessions routes).
 export { dailyBalanceSummary, summaryLimits, type DailyBalanceSummary } from './summary.js';
+export { paymentVerifyChecks } from './verify.js';

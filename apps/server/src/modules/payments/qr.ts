@@ -1,3 +1,4 @@
+import type { IdempotentCall } from '../../platform/idempotency.js';
 import { AppError } from '../../platform/errors.js';
 import { currencyInfo } from '../../platform/money.js';
 import { emvText, encodeMerchantQr, parseMerchantQr, qrImages } from '../codes/index.js';
@@ -130,11 +131,27 @@ export function createMerchantQr(deps: {
      * a static one creates a payment of the amount the payer typed, in the merchant's live mode when
      * it is activated, else in test mode.
      */
-    async pay(userId: string, input: { data: string; amountMinor?: bigint; pin: string }): Promise<PaymentIntent> {
+    async pay(
+      userId: string,
+      input: { data: string; amountMinor?: bigint; pin: string },
+      ids: { intentId?: string; chargeId?: string; call?: IdempotentCall | null } = {},
+    ): Promise<PaymentIntent> {
+      const paymentOptions = {
+        ...(ids.chargeId === undefined ? {} : { chargeId: ids.chargeId }),
+        call: ids.call ?? null,
+      };
       const scanned = parseMerchantQr(input.data);
       if (scanned.dynamic) {
         if (input.amountMinor !== undefined) {
           throw new AppError('invalid_request', { message: 'A dynamic code carries its own amount.', param: 'amount' });
+        }
+        // A retry of this very payment (its charge exists) is answered before the QR is checked again.
+        const known =
+          scanned.paymentIntentId === null ? null : await payments.findIntentForPayer(scanned.paymentIntentId);
+        if (known !== null && ids.chargeId !== undefined) {
+          const ctx = { accountId: known.accountId, livemode: known.livemode };
+          const earlier = await payments.resumeConfirmation(ctx, known.id, ids.chargeId).catch(() => null);
+          if (earlier !== null) return earlier;
         }
         const intent = await payableIntent(scanned);
         try {
@@ -143,6 +160,7 @@ export function createMerchantQr(deps: {
             intent.id,
             userId,
             input.pin,
+            paymentOptions,
           );
         } catch (error) {
           // Another wallet paid it first (the intent's transition lets exactly one through).
@@ -158,12 +176,12 @@ export function createMerchantQr(deps: {
       const merchant = await deps.getMerchant(scanned.merchantAccountId).catch(() => null);
       if (merchant === null) throw new AppError('qr_invalid', { message: 'Unknown merchant.', param: 'data' });
       const ctx = { accountId: merchant.id, livemode: merchant.activatedAt !== null };
-      const intent = await payments.createIntent(ctx, {
-        amountMinor: input.amountMinor,
-        currency: scanned.currency,
-        description: 'Counter QR payment',
-      });
-      return walletMethod.payAsPayer(ctx, intent.id, userId, input.pin);
+      const intent = await payments.createIntent(
+        ctx,
+        { amountMinor: input.amountMinor, currency: scanned.currency, description: 'Counter QR payment' },
+        ids.intentId === undefined ? {} : { id: ids.intentId },
+      );
+      return walletMethod.payAsPayer(ctx, intent.id, userId, input.pin, paymentOptions);
     },
   };
 }

@@ -142,4 +142,25 @@ export const paymentMigrations: readonly Migration[] = [
       alter table payments_charges add column failure_decline_code text;
     `,
   },
+  {
+    id: '0605_payments_recovery',
+    sql: `
+      -- Crash-safe workflows (docs/crash-safety.md): an intent in processing names the action under
+      -- way (confirm has its pending charge; capture and cancel are named here, with their amount
+      -- and reason), so that a retry or the recovery sweep can finish it.
+      alter table payments_intents add column pending_action text check (pending_action in ('capture', 'cancel'));
+      alter table payments_intents add column pending_amount bigint check (pending_amount > 0);
+      alter table payments_intents add column pending_reason text;
+      alter table payments_intents add column pending_since timestamptz;
+      alter table payments_intents add constraint payments_intents_pending_action
+        check ((pending_action is null) = (pending_since is null));
+      -- A live wallet payer's hold (its pending history row and limit reservation), settled with the charge.
+      alter table payments_charges add column payer_hold_id text;
+      -- The recovery sweep's work lists.
+      create index payments_intents_pending_action on payments_intents (pending_since) where pending_action is not null;
+      create index payments_refunds_pending on payments_refunds (created_at) where status = 'pending';
+      -- The charge a payer's approval pays with: recorded before the payment runs.
+      alter table payments_approvals add column charge_id text;
+    `,
+  },
 ];

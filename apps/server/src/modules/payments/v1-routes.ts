@@ -17,12 +17,15 @@ import {
   toUpdate,
   unixSeconds,
   v1Auth,
+  v1RequestIds,
   v1Scope,
+  type V1RequestIds,
 } from '../../v1/index.js';
 import type {
   BalanceTransaction,
   CardForPayment,
   Charge,
+  ConfirmOptions,
   MerchantContext,
   PaymentIntent,
   PaymentService,
@@ -301,13 +304,16 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     intentId: string,
     input: { paymentMethod?: string; data?: { type: 'wallet'; wallet?: { code: string } } },
     confirm: ConfirmContext,
+    ids: V1RequestIds,
   ): Promise<PaymentIntent> {
+    const chargeId = await ids.idFor('ch', 'charge');
+    const attemptOptions = { ...(chargeId === undefined ? {} : { chargeId }), call: ids.attempt?.call ?? null };
     const data = input.data;
     if (data !== undefined) {
       const code = data.wallet?.code;
       // Without a customer's code, the customer pays by scanning the merchant's QR for this intent.
       if (code === undefined) return options.merchantQr.display(scope, intentId);
-      return walletMethod.confirmWithCode(scope, intentId, code);
+      return walletMethod.confirmWithCode(scope, intentId, code, attemptOptions);
     }
     const paymentMethod = input.paymentMethod ?? (await payments.retrieveIntent(scope, intentId)).paymentMethodId;
     if (paymentMethod === null) {
@@ -317,7 +323,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         param: 'payment_method',
       });
     }
-    return confirmWithCard(scope, intentId, paymentMethod, confirm);
+    return confirmWithCard(scope, intentId, paymentMethod, confirm, attemptOptions);
   }
 
   /** Stripe answers a declined confirmation with a 402 card_error that carries the intent. */
@@ -326,12 +332,13 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     intentId: string,
     paymentMethod: string,
     confirm: ConfirmContext,
+    attemptOptions: ConfirmOptions,
   ) {
     if (options.cardMethods === undefined) {
       throw new AppError('processing_error', { message: 'Card payments are not enabled on this platform.' });
     }
     const card = await options.cardMethods.resolveForPayment(scope, paymentMethod);
-    let intent = await payments.confirmWithCard(scope, intentId, card);
+    let intent = await payments.confirmWithCard(scope, intentId, card, attemptOptions);
     // The issuer wants the cardholder to authenticate: on session, they are sent to the challenge.
     if (
       intent.lastPaymentError?.code === 'authentication_required' &&
@@ -397,14 +404,20 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     async (request) => {
       const scope = v1Scope(request);
       const body = request.body;
-      let intent = await payments.createIntent(scope, {
-        amountMinor: BigInt(body.amount),
-        currency: body.currency.toUpperCase(),
-        captureMethod: body.capture_method ?? 'automatic',
-        customerId: body.customer ?? null,
-        description: body.description ?? null,
-        metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
-      });
+      const ids = v1RequestIds(request);
+      const intentId = await ids.idFor('pi', 'payment_intent');
+      let intent = await payments.createIntent(
+        scope,
+        {
+          amountMinor: BigInt(body.amount),
+          currency: body.currency.toUpperCase(),
+          captureMethod: body.capture_method ?? 'automatic',
+          customerId: body.customer ?? null,
+          description: body.description ?? null,
+          metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
+        },
+        intentId === undefined ? {} : { id: intentId },
+      );
       if (body.confirm === true) {
         intent = await confirmWith(
           scope,
@@ -414,6 +427,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
             ...(body.payment_method_data === undefined ? {} : { data: body.payment_method_data }),
           },
           confirmContextOf(request, body),
+          ids,
         );
       } else if (body.payment_method !== undefined) {
         intent = await attachCard(scope, intent.id, body.payment_method);
@@ -528,6 +542,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
           ...(request.body.payment_method_data === undefined ? {} : { data: request.body.payment_method_data }),
         },
         confirmContextOf(request, request.body),
+        v1RequestIds(request),
       );
       return intentDto(confirmed, { includeClientSecret: true });
     },
@@ -551,6 +566,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         v1Scope(request),
         request.params.id,
         amount === undefined ? undefined : BigInt(amount),
+        v1RequestIds(request).attempt,
       );
       return intentDto(intent, { includeClientSecret: true });
     },
@@ -583,6 +599,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         v1Scope(request),
         request.params.id,
         request.body.cancellation_reason ?? null,
+        v1RequestIds(request).attempt,
       );
       return intentDto(intent, { includeClientSecret: true });
     },
@@ -702,12 +719,18 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
         }
         chargeId = intent.latestChargeId;
       }
-      const refund = await walletMethod.refund(scope, {
-        chargeId,
-        ...(body.amount === undefined ? {} : { amountMinor: BigInt(body.amount) }),
-        reason: body.reason ?? null,
-        metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
-      });
+      const ids = v1RequestIds(request);
+      const refundId = await ids.idFor('re', 'refund');
+      const refund = await walletMethod.refund(
+        scope,
+        {
+          chargeId,
+          ...(body.amount === undefined ? {} : { amountMinor: BigInt(body.amount) }),
+          reason: body.reason ?? null,
+          metadata: body.metadata === undefined || body.metadata === null || body.metadata === '' ? {} : body.metadata,
+        },
+        { ...(refundId === undefined ? {} : { refundId }), call: ids.attempt?.call ?? null },
+      );
       return refundDto(refund);
     },
   );

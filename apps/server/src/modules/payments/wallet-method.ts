@@ -1,10 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
+import type { IdempotentCall } from '../../platform/idempotency.js';
 import type { NotificationWriter } from '../events/types.js';
 import type { WalletService } from '../wallets/index.js';
-import { transferIdFrom, type Ledger } from '../ledger/index.js';
-import type { MerchantContext, PaymentIntent, PaymentService, Refund } from './service.js';
+import {
+  newId,
+  type MerchantContext,
+  type Payer,
+  type PaymentIntent,
+  type Refund,
+  type WalletPayerPort,
+} from './model.js';
+import type { PaymentService } from './service.js';
+import { transitionApprovals } from './state-machine.js';
 
 /**
  * The wallet payment method: a customer's payment code scanned by the merchant pays from the
@@ -23,13 +32,29 @@ export interface RedeemedCode {
 }
 
 export interface WalletMethodPorts {
+  /**
+   * Redeems a code for a payment: single use, except that the same code redeemed again for the
+   * same intent (a retry) answers with the same redemption.
+   */
   redeemPaymentCode(
     code: string,
-    options: { amountMinor: bigint; currency: string; merchantAccountId: string; livemode: boolean },
+    options: {
+      amountMinor: bigint;
+      currency: string;
+      merchantAccountId: string;
+      livemode: boolean;
+      paymentIntentId: string;
+    },
   ): Promise<RedeemedCode>;
-  wallets: Pick<WalletService, 'profile' | 'noPinMax' | 'authorizePayment' | 'completePayment' | 'recordRefund'>;
+  wallets: Pick<WalletService, 'profile' | 'noPinMax'> & Pick<WalletPayerPort, 'ledgerAccount'>;
   verifyPaymentPin(userId: string, pin: string): Promise<void>;
   merchantName(accountId: string): Promise<string>;
+}
+
+/** How a wallet payment request was made: the charge id its key names (resumable), and the key. */
+export interface WalletPaymentOptions {
+  chargeId?: string;
+  call?: IdempotentCall | null;
 }
 
 export const walletMethodLimits = {
@@ -51,6 +76,7 @@ export interface PaymentApproval {
 
 type ApprovalRow = {
   id: string;
+  charge_id: string | null;
   account_id: string;
   livemode: boolean;
   payment_intent_id: string;
@@ -78,78 +104,171 @@ function approvalFromRow(row: ApprovalRow): PaymentApproval {
   };
 }
 
-export type WalletMethod = ReturnType<typeof createWalletMethod>;
+export interface WalletMethod {
+  /** Confirms an intent with a scanned customer code (or answers a retry of one). */
+  confirmWithCode(
+    ctx: MerchantContext,
+    intentId: string,
+    code: string,
+    options?: WalletPaymentOptions,
+  ): Promise<PaymentIntent>;
+  /** Pays an intent for a payer who is present (scanned the merchant's QR and gave the PIN). */
+  payAsPayer(
+    ctx: MerchantContext,
+    intentId: string,
+    userId: string,
+    pin: string,
+    options?: WalletPaymentOptions,
+  ): Promise<PaymentIntent>;
+  /** The payer's pending approvals, newest first. */
+  pendingApprovals(userId: string): Promise<PaymentApproval[]>;
+  /** The payer approves with the PIN: the payment runs now (a retry resumes it). Another person's approval is not found. */
+  approve(
+    userId: string,
+    approvalId: string,
+    pin: string,
+  ): Promise<{ approval: PaymentApproval; intent: PaymentIntent }>;
+  /** Cancels intents whose approval was not given in time (the worker calls this). */
+  expireApprovals(): Promise<number>;
+  /** Pays approved approvals a crash left unpaid (the worker calls this); how many it paid. */
+  recoverApprovals(options: { olderThanMs: number; batchSizeMax: number }): Promise<number>;
+  /** Refunds; for live wallets the payer's history and notification come with it. */
+  refund(
+    ctx: MerchantContext,
+    input: { chargeId: string; amountMinor?: bigint; reason?: string | null; metadata?: Record<string, string> },
+    options?: { refundId?: string; call?: IdempotentCall | null },
+  ): Promise<Refund>;
+}
+
+/** One approval per redemption: a retry that redeems the same code again finds the same approval. */
+function approvalIdOf(redemptionId: string): string {
+  return `apr_${createHash('sha256').update(`approval\u0000${redemptionId}`).digest('hex').slice(0, 32)}`;
+}
 
 export function createWalletMethod(deps: {
   db: Db;
-  ledger: Ledger;
   payments: PaymentService;
   ports: WalletMethodPorts;
   notifications: NotificationWriter;
   now?: () => Date;
-}) {
-  const { db, ledger, payments, ports } = deps;
+}): WalletMethod {
+  const { db, payments, ports } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function testPayerAccount(currency: string): Promise<string> {
-    const id = transferIdFrom('payments.system', `false:${currency}:test_payer_clearing`);
-    const [result] = await ledger.createAccounts([
-      { id, currency, code: 203, metadata: { purpose: 'test_payer_clearing' } },
-    ]);
-    assert(result?.result === 'ok' || result?.result === 'exists', `test payer account: ${result?.result}`);
-    return id;
+  /** The payer of a wallet payment: the wallet itself (live) or the test-mode stand-in. */
+  async function payerFor(ctx: MerchantContext, intent: PaymentIntent, code: RedeemedCode): Promise<Payer> {
+    const details = { type: 'wallet', wallet: { user: code.userId, mode: code.mode, device: code.deviceId } };
+    if (!ctx.livemode) {
+      return { ledgerAccountId: await payments.testPayerAccount(intent.currency), reference: code.userId, details };
+    }
+    return {
+      ledgerAccountId: await ports.wallets.ledgerAccount(code.userId, intent.currency),
+      reference: code.userId,
+      details,
+      wallet: { userId: code.userId, merchantName: await ports.merchantName(ctx.accountId) },
+    };
   }
 
-  /** Moves the money: from the wallet (live) or the test clearing account (test). */
-  async function pay(ctx: MerchantContext, intent: PaymentIntent, code: RedeemedCode): Promise<PaymentIntent> {
-    const details = {
-      type: 'wallet',
-      wallet: { user: code.userId, mode: code.mode, device: code.deviceId },
-    };
-    if (!ctx.livemode) {
-      const ledgerAccountId = await testPayerAccount(intent.currency);
-      return payments.confirmWithPayer(ctx, intent.id, { ledgerAccountId, reference: code.userId, details }, 'wallet');
-    }
+  async function pay(
+    ctx: MerchantContext,
+    intent: PaymentIntent,
+    code: RedeemedCode,
+    options: WalletPaymentOptions,
+  ): Promise<PaymentIntent> {
+    const payer = await payerFor(ctx, intent, code);
+    return payments.confirmWithPayer(ctx, intent.id, payer, 'wallet', options);
+  }
+
+  async function resumed(ctx: MerchantContext, intentId: string, options: WalletPaymentOptions) {
+    return options.chargeId === undefined ? null : payments.resumeConfirmation(ctx, intentId, options.chargeId);
+  }
+
+  /** Records the approval and puts the intent in requires_action, in one transaction (idempotent per redemption). */
+  async function requestApproval(ctx: MerchantContext, intent: PaymentIntent, redeemed: RedeemedCode) {
+    const approvalId = approvalIdOf(redeemed.redemptionId);
+    const expiresAt = new Date(now().getTime() + walletMethodLimits.approvalTtlMs);
     const merchantName = await ports.merchantName(ctx.accountId);
-    const { ledgerAccountId, authorization } = await ports.wallets.authorizePayment({
-      userId: code.userId,
-      amountMinor: intent.amountMinor,
-      currency: intent.currency,
-      merchantName,
-      merchantAccountId: ctx.accountId,
-      reference: `${intent.id}:${code.redemptionId}`,
-    });
-    let result: PaymentIntent;
-    try {
-      result = await payments.confirmWithPayer(
+    const requested = await db.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `insert into payments_approvals (id, account_id, livemode, payment_intent_id, user_id, redemption_id, amount, currency,
+           merchant_name, status, expires_at, created_at, charge_id)
+         values ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9, 'pending', $10, $11, $12)
+         on conflict (id) do nothing returning id`,
+        [
+          approvalId,
+          ctx.accountId,
+          ctx.livemode,
+          intent.id,
+          redeemed.userId,
+          redeemed.redemptionId,
+          intent.amountMinor,
+          intent.currency,
+          merchantName,
+          expiresAt,
+          now(),
+          newId('ch'),
+        ],
+      );
+      // A retry of the same confirmation: the approval (and its notification) exist already.
+      if (inserted.length === 0) return null;
+      await deps.notifications.write(tx, {
+        userId: redeemed.userId,
+        type: 'payment.approval_requested',
+        data: {
+          approval: approvalId,
+          amount: Number(intent.amountMinor),
+          currency: intent.currency,
+          merchant: merchantName,
+          expires_at: Math.floor(expiresAt.getTime() / 1000),
+        },
+      });
+      return payments.requireAction(
         ctx,
         intent.id,
-        { ledgerAccountId, reference: code.userId, details },
+        {
+          type: 'wallet_await_customer',
+          wallet_await_customer: { expires_at: Math.floor(expiresAt.getTime() / 1000) },
+        },
         'wallet',
+        { tx },
       );
-    } catch (error) {
-      await ports.wallets.completePayment(authorization, { succeeded: false, failureCode: 'processing_error' });
-      throw error;
-    }
-    const succeeded = result.status === 'succeeded' || result.status === 'requires_capture';
-    await ports.wallets.completePayment(
-      authorization,
-      succeeded
-        ? { succeeded: true }
-        : {
-            succeeded: false,
-            failureCode:
-              typeof result.lastPaymentError?.code === 'string' ? result.lastPaymentError.code : 'payment_failed',
-          },
+    });
+    return requested ?? payments.retrieveIntent(ctx, intent.id);
+  }
+
+  /** Pays an approved approval with the charge id it recorded, or answers how that charge ended. */
+  async function payApproved(row: ApprovalRow): Promise<PaymentIntent> {
+    const ctx = { accountId: row.account_id, livemode: row.livemode };
+    const chargeId = row.charge_id ?? undefined;
+    const done =
+      chargeId === undefined ? null : await payments.resumeConfirmation(ctx, row.payment_intent_id, chargeId);
+    if (done !== null) return done;
+    const intent = await payments.retrieveIntent(ctx, row.payment_intent_id);
+    return pay(
+      ctx,
+      intent,
+      { userId: row.user_id, deviceId: '', mode: 'online', redemptionId: row.redemption_id },
+      {
+        ...(chargeId === undefined ? {} : { chargeId }),
+      },
     );
-    return result;
+  }
+
+  /** An approval whose payment has not ended: no charge yet, or its charge still pending. */
+  async function approvalUnfinished(row: ApprovalRow): Promise<boolean> {
+    if (row.charge_id === null) return false;
+    const rows = await db.query<{ status: string }>('select status from payments_charges where id = $1', [
+      row.charge_id,
+    ]);
+    return rows[0] === undefined || rows[0].status === 'pending';
   }
 
   return {
-    /** Confirms an intent with a scanned customer code. */
-    async confirmWithCode(ctx: MerchantContext, intentId: string, code: string): Promise<PaymentIntent> {
+    async confirmWithCode(ctx, intentId, code, options = {}) {
+      const earlier = await resumed(ctx, intentId, options);
+      if (earlier !== null) return earlier;
       const intent = await payments.retrieveIntent(ctx, intentId);
-      if (!['requires_payment_method', 'requires_confirmation'].includes(intent.status)) {
+      if (!['requires_payment_method', 'requires_confirmation', 'requires_action'].includes(intent.status)) {
         throw new AppError('payment_intent_unexpected_state', {
           message: `You cannot confirm this PaymentIntent because it has a status of ${intent.status}.`,
           param: 'intent',
@@ -160,66 +279,25 @@ export function createWalletMethod(deps: {
         currency: intent.currency,
         merchantAccountId: ctx.accountId,
         livemode: ctx.livemode,
+        paymentIntentId: intent.id,
       });
       const profile = await ports.wallets.profile(redeemed.userId);
       const noPinMax = ports.wallets.noPinMax(intent.currency, profile.kycTier);
       // Offline codes are capped by the codes context and never ask for a PIN below the cap.
       const needsApproval = redeemed.mode === 'online' && (noPinMax === null || intent.amountMinor > noPinMax);
-      if (!needsApproval) return pay(ctx, intent, redeemed);
-      const approvalId = `apr_${randomBytes(16).toString('hex')}`;
-      const expiresAt = new Date(now().getTime() + walletMethodLimits.approvalTtlMs);
-      const merchantName = await ports.merchantName(ctx.accountId);
-      await db.transaction(async (tx) => {
-        await tx.query(
-          `insert into payments_approvals (id, account_id, livemode, payment_intent_id, user_id, redemption_id, amount, currency,
-             merchant_name, status, expires_at, created_at)
-           values ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9, 'pending', $10, $11)`,
-          [
-            approvalId,
-            ctx.accountId,
-            ctx.livemode,
-            intent.id,
-            redeemed.userId,
-            redeemed.redemptionId,
-            intent.amountMinor,
-            intent.currency,
-            merchantName,
-            expiresAt,
-            now(),
-          ],
-        );
-        await deps.notifications.write(tx, {
-          userId: redeemed.userId,
-          type: 'payment.approval_requested',
-          data: {
-            approval: approvalId,
-            amount: Number(intent.amountMinor),
-            currency: intent.currency,
-            merchant: merchantName,
-            expires_at: Math.floor(expiresAt.getTime() / 1000),
-          },
-        });
-      });
-      return payments.requireAction(
-        ctx,
-        intent.id,
-        {
-          type: 'wallet_await_customer',
-          wallet_await_customer: { expires_at: Math.floor(expiresAt.getTime() / 1000) },
-        },
-        'wallet',
-      );
+      if (!needsApproval) return pay(ctx, intent, redeemed, options);
+      return requestApproval(ctx, intent, redeemed);
     },
 
-    /** Pays an intent for a payer who is present (scanned the merchant's QR and gave the PIN). */
-    async payAsPayer(ctx: MerchantContext, intentId: string, userId: string, pin: string): Promise<PaymentIntent> {
+    async payAsPayer(ctx, intentId, userId, pin, options = {}) {
+      const earlier = await resumed(ctx, intentId, options);
+      if (earlier !== null) return earlier;
       await ports.verifyPaymentPin(userId, pin);
       const intent = await payments.retrieveIntent(ctx, intentId);
-      return pay(ctx, intent, { userId, deviceId: '', mode: 'online', redemptionId: `qr:${intent.id}` });
+      return pay(ctx, intent, { userId, deviceId: '', mode: 'online', redemptionId: `qr:${intent.id}` }, options);
     },
 
-    /** The payer's pending approvals, newest first. */
-    async pendingApprovals(userId: string): Promise<PaymentApproval[]> {
+    async pendingApprovals(userId) {
       const rows = await db.query<ApprovalRow>(
         `select * from payments_approvals where user_id = $1 and status = 'pending' and expires_at > $2
           order by created_at desc limit 20`,
@@ -228,49 +306,38 @@ export function createWalletMethod(deps: {
       return rows.map(approvalFromRow);
     },
 
-    /** The payer approves with the PIN: the payment runs now. Another person's approval is not found. */
-    async approve(
-      userId: string,
-      approvalId: string,
-      pin: string,
-    ): Promise<{ approval: PaymentApproval; intent: PaymentIntent }> {
+    async approve(userId, approvalId, pin) {
       const rows = await db.query<ApprovalRow>('select * from payments_approvals where id = $1 and user_id = $2', [
         approvalId,
         userId,
       ]);
       const row = rows[0];
       if (row === undefined) throw new AppError('not_found', { message: 'No such payment approval.', param: 'id' });
+      if (row.status === 'approved' && (await approvalUnfinished(row))) {
+        // A retry after the approval was given and the request died before its payment finished.
+        await ports.verifyPaymentPin(userId, pin);
+        return { approval: approvalFromRow(row), intent: await payApproved(row) };
+      }
       if (row.status !== 'pending' || row.expires_at.getTime() <= now().getTime()) {
         throw new AppError('payment_approval_closed', {
           message: `This payment can no longer be approved (${row.status === 'pending' ? 'expired' : row.status}).`,
         });
       }
       await ports.verifyPaymentPin(userId, pin);
-      const claimed = await db.query<{ id: string }>(
-        `update payments_approvals set status = 'approved' where id = $1 and status = 'pending' and expires_at > $2 returning id`,
-        [approvalId, now()],
-      );
-      if (claimed.length === 0) throw new AppError('payment_approval_closed');
-      const ctx = { accountId: row.account_id, livemode: row.livemode };
-      const intent = await payments.retrieveIntent(ctx, row.payment_intent_id);
-      const paid = await pay(ctx, intent, {
-        userId,
-        deviceId: '',
-        mode: 'online',
-        redemptionId: row.redemption_id,
+      const claimed = await transitionApprovals(db, 'approve', {
+        sql: 'id = $1 and expires_at > $2',
+        params: [approvalId, now()],
       });
-      const approved = await db.query<ApprovalRow>('select * from payments_approvals where id = $1', [approvalId]);
-      return { approval: approvalFromRow(approved[0]!), intent: paid };
+      if (claimed.length === 0) throw new AppError('payment_approval_closed');
+      const approved = claimed[0] as unknown as ApprovalRow;
+      return { approval: approvalFromRow(approved), intent: await payApproved(approved) };
     },
 
-    /** Cancels intents whose approval was not given in time (the worker calls this). */
-    async expireApprovals(): Promise<number> {
-      const rows = await db.query<ApprovalRow>(
-        `update payments_approvals set status = 'expired'
-          where id in (select id from payments_approvals where status = 'pending' and expires_at <= $1 limit $2)
-          returning *`,
-        [now(), walletMethodLimits.expirySweepMax],
-      );
+    async expireApprovals() {
+      const rows = (await transitionApprovals(db, 'expire', {
+        sql: 'id in (select id from payments_approvals where status = $1 and expires_at <= $2 limit $3)',
+        params: ['pending', now(), walletMethodLimits.expirySweepMax],
+      })) as unknown as ApprovalRow[];
       for (const row of rows) {
         const ctx = { accountId: row.account_id, livemode: row.livemode };
         await payments.cancel(ctx, row.payment_intent_id, 'abandoned').catch((error: unknown) => {
@@ -281,27 +348,24 @@ export function createWalletMethod(deps: {
       return rows.length;
     },
 
-    /** Refunds, and tells the payer (live wallets) in their history and notifications. */
-    async refund(
-      ctx: MerchantContext,
-      input: { chargeId: string; amountMinor?: bigint; reason?: string | null; metadata?: Record<string, string> },
-    ): Promise<Refund> {
-      const refund = await payments.refund(ctx, input);
-      if (ctx.livemode) {
-        const charge = await payments.retrieveCharge(ctx, input.chargeId);
-        const wallet = (charge.paymentMethodDetails as { type?: string; wallet?: { user?: string } }).wallet;
-        if (charge.paymentMethodDetails.type === 'wallet' && typeof wallet?.user === 'string') {
-          await ports.wallets.recordRefund({
-            userId: wallet.user,
-            amountMinor: refund.amountMinor,
-            currency: refund.currency,
-            merchantName: await ports.merchantName(ctx.accountId),
-            merchantAccountId: ctx.accountId,
-            reference: refund.id,
-          });
-        }
+    async recoverApprovals(options) {
+      // Approved (the payer gave the PIN) but the intent still waits: the request died before the claim.
+      const rows = await db.query<ApprovalRow>(
+        `select a.* from payments_approvals a join payments_intents i on i.id = a.payment_intent_id
+          where a.status = 'approved' and i.status = 'requires_action' and i.updated_at < $1
+          order by a.created_at limit $2`,
+        [new Date(now().getTime() - options.olderThanMs), options.batchSizeMax],
+      );
+      let paid = 0;
+      for (const row of rows) {
+        await payApproved(row).catch((error: unknown) => {
+          if (!(error instanceof AppError && error.status < 500)) throw error;
+        });
+        paid += 1;
       }
-      return refund;
+      return paid;
     },
+
+    refund: (ctx, input, options = {}) => payments.refund(ctx, input, options),
   };
 }

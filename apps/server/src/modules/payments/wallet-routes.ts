@@ -168,12 +168,20 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
       const { pin, ...parameters } = request.body;
       const outcome = await options.idempotency.run(
         { scope: `wallet:${userId}:qr_pay`, key, requestHash: requestHash(parameters) },
-        async () => {
-          const intent = await options.merchantQr.pay(userId, {
-            data: request.body.data,
-            pin,
-            ...(request.body.amount === undefined ? {} : { amountMinor: BigInt(request.body.amount) }),
-          });
+        async (attempt) => {
+          const intent = await options.merchantQr.pay(
+            userId,
+            {
+              data: request.body.data,
+              pin,
+              ...(request.body.amount === undefined ? {} : { amountMinor: BigInt(request.body.amount) }),
+            },
+            {
+              intentId: await options.idempotency.derivedId(attempt.call, 'pi', 'payment_intent'),
+              chargeId: await options.idempotency.derivedId(attempt.call, 'ch', 'charge'),
+              call: attempt.call,
+            },
+          );
           return {
             status: 200,
             body: {

@@ -6,8 +6,9 @@ export { walletMigrations } from './schema.js';
 export {
   createWalletService,
   walletLimits,
-  type PaymentAuthorization,
+  type WalletCardFunding,
   type WalletIdentity,
+  type WalletRecoveryReport,
   type WalletService,
   type WalletServiceDeps,
   type WalletTransaction,
@@ -22,3 +23,4 @@ export {
   type WalletLimitsTable,
 } from './tiers.js';
 export { WalletTransactionSchema } from './wire.js';
+export { walletVerifyChecks } from './verify.js';

@@ -64,4 +64,15 @@ export const walletMigrations: readonly Migration[] = [
         check (type in ('topup', 'p2p_sent', 'p2p_received', 'payment', 'refund'));
     `,
   },
+  {
+    id: '0202_wallets_recovery',
+    sql: `
+      -- Crash-safe money movements (docs/crash-safety.md): a pending history row carries what a
+      -- retry or the recovery sweep needs to finish it: its planned ledger transfer (already in
+      -- ledger_transfer_id) and the limit periods its amount was counted in, to give back on failure.
+      alter table wallets_transactions add column limit_day date;
+      alter table wallets_transactions add column limit_month date;
+      create index wallets_transactions_pending on wallets_transactions (created_at) where status = 'pending';
+    `,
+  },
 ];

@@ -68,7 +68,8 @@ export const cardGatewayLimits = {
 
 export type CardTransactionKind = 'authorization' | 'sale' | 'completion' | 'refund';
 export type CardTransactionStatus = 'sending' | 'approved' | 'declined' | 'reversal_pending' | 'reversed' | 'failed';
-export type CardFailureReason = 'network_unavailable' | 'timeout' | 'response_invalid';
+/** abandoned: closed unsent by a recovery (resolveOriginal) before any sender recorded it. */
+export type CardFailureReason = 'network_unavailable' | 'timeout' | 'response_invalid' | 'abandoned';
 
 export interface FailedDecline {
   code: 'processing_error';
@@ -184,6 +185,13 @@ export interface CardGateway {
   refund(input: RefundInput): Promise<CardTransactionOutcome>;
   sweep(options: SweepOptions): Promise<SweepReport>;
   transaction(reference: string, kind: CardTransactionKind): Promise<CardNetworkTransaction | null>;
+  /**
+   * For a recovery that finds a payment's attempt unfinished: the outcome of the original
+   * transaction sent with this reference, or, if none was ever recorded, closes the reference so
+   * that none ever will be (the outcome is then failed, reason abandoned). null while a send is
+   * still under way. Race-free against a late sender: exactly one of them holds the reference.
+   */
+  resolveOriginal(reference: string, kind: 'authorization' | 'sale' | 'refund'): Promise<CardTransactionOutcome | null>;
 }
 
 /** The log methods the gateway uses (a pino Logger fits). Lines carry ids and RRNs, never a PAN. */
@@ -311,6 +319,12 @@ function failedDeclineOf(reason: CardFailureReason): FailedDecline {
         code: 'processing_error',
         declineCode: 'processing_error',
         message: 'An error occurred while processing your card. The card was not charged.',
+      };
+    case 'abandoned':
+      return {
+        code: 'processing_error',
+        declineCode: 'processing_error',
+        message: 'The payment was interrupted before it reached the card network. The card was not charged.',
       };
   }
 }
@@ -667,6 +681,43 @@ export function createCardGateway(deps: CardGatewayDeps): CardGateway {
     return waitForOutcome(row);
   }
 
+  function abandonedOutcome(): CardTransactionOutcome {
+    return { status: 'failed', transactionId: '', reason: 'abandoned', decline: failedDeclineOf('abandoned') };
+  }
+
+  async function referenceState(reference: string, kind: string): Promise<'sent' | 'closed' | null> {
+    const rows = await db.query<{ state: 'sent' | 'closed' }>(
+      'select state from cards_gateway_references where reference = $1 and kind = $2',
+      [reference, kind],
+    );
+    return rows[0]?.state ?? null;
+  }
+
+  async function resolveOriginal(
+    reference: string,
+    kind: 'authorization' | 'sale' | 'refund',
+  ): Promise<CardTransactionOutcome | null> {
+    checkReference(reference, 'reference');
+    const closed = await db.query(
+      `insert into cards_gateway_references (reference, kind, state, created_at) values ($1, $2, 'closed', $3)
+       on conflict (reference, kind) do nothing returning reference`,
+      [reference, kind, at()],
+    );
+    if (closed.length === 1) {
+      logger?.info({ reference, kind }, 'card transaction reference closed unsent by recovery');
+      return abandonedOutcome();
+    }
+    if ((await referenceState(reference, kind)) === 'closed') return abandonedOutcome();
+    const row = await rowByReference(reference, kind);
+    assert(row !== null, 'a sent reference has its transaction row (written in one transaction)');
+    if (row.next_attempt_at !== null && row.status === 'sending' && row.next_attempt_at.getTime() <= now()) {
+      // Its sender's lease ran out: the process died mid-call. Reverse it, as the sweep would.
+      await failAndReverse(row.id, 'timeout');
+      return outcomeOf(await rowById(row.id));
+    }
+    return outcomeOf(row);
+  }
+
   async function sendOriginal(
     kind: 'authorization' | 'sale' | 'refund',
     input: RefundInput & { authenticated?: boolean },
@@ -674,6 +725,7 @@ export function createCardGateway(deps: CardGatewayDeps): CardGateway {
     checkCardTransactionInput(input);
     const existing = await rowByReference(input.reference, kind);
     if (existing !== null) return replay(existing, input);
+    if ((await referenceState(input.reference, kind)) === 'closed') return abandonedOutcome();
 
     const card = await vault.reveal(input.cardId);
     const { rrn, stan } = await nextRrnAndStan();
@@ -697,34 +749,45 @@ export function createCardGateway(deps: CardGatewayDeps): CardGateway {
     ];
     const message = build(messageInput);
     const id = newNetworkTransactionId();
-    // The intent, committed before anything is sent: from here a crash leaves a row the sweep reverses.
-    const inserted = await db.query<TransactionRow>(
-      `insert into ${table} (id, kind, reference, card_id, mti, processing_code, rrn, stan, transmitted_at, amount,
+    // The intent, committed before anything is sent: from here a crash leaves a row the sweep
+    // reverses. The reference is taken in the same transaction: a recovery that closed it first wins.
+    const claim = await db.transaction(async (tx) => {
+      const taken = await tx.query(
+        `insert into cards_gateway_references (reference, kind, state, created_at) values ($1, $2, 'sent', $3)
+         on conflict (reference, kind) do nothing returning reference`,
+        [input.reference, kind, transmittedAt],
+      );
+      if (taken.length === 0) return null;
+      return tx.query<TransactionRow>(
+        `insert into ${table} (id, kind, reference, card_id, mti, processing_code, rrn, stan, transmitted_at, amount,
          currency, merchant_account_id, acquirer_id, terminal_id, status, attempts, next_attempt_at, created_at,
          updated_at, exp_month, exp_year)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'sending', 1, $15, $9, $9, $16, $17)
        on conflict (reference, kind) do nothing
        returning *`,
-      [
-        id,
-        kind,
-        input.reference,
-        input.cardId,
-        message.mti,
-        message.fields.get(3)!,
-        rrn,
-        stan,
-        transmittedAt,
-        input.amountMinor,
-        input.currency,
-        input.merchantAccountId,
-        acquirerId,
-        terminalId,
-        at(leaseMs),
-        messageInput.expMonth,
-        messageInput.expYear,
-      ],
-    );
+        [
+          id,
+          kind,
+          input.reference,
+          input.cardId,
+          message.mti,
+          message.fields.get(3)!,
+          rrn,
+          stan,
+          transmittedAt,
+          input.amountMinor,
+          input.currency,
+          input.merchantAccountId,
+          acquirerId,
+          terminalId,
+          at(leaseMs),
+          messageInput.expMonth,
+          messageInput.expYear,
+        ],
+      );
+    });
+    if (claim === null && (await referenceState(input.reference, kind)) === 'closed') return abandonedOutcome();
+    const inserted = claim ?? [];
     if (inserted[0] === undefined) {
       // Another request with this reference won the insert: its row is the one.
       const winner = await rowByReference(input.reference, kind);
@@ -1085,6 +1148,7 @@ export function createCardGateway(deps: CardGatewayDeps): CardGateway {
       return sendOriginal('refund', input);
     },
     sweep,
+    resolveOriginal,
     async transaction(reference, kind) {
       if (typeof reference !== 'string' || !referencePattern.test(reference)) return null;
       const row = await rowByReference(reference, kind);

@@ -75,4 +75,23 @@ export const cardGatewayMigrations: readonly Migration[] = [
         on cards_network_transactions (next_attempt_at) where status in ('sending', 'reversal_pending');
     `,
   },
+  {
+    id: '0711_cards_gateway_references',
+    sql: `
+      -- Who holds a reference (a charge, refund or top-up id) for an original transaction: the
+      -- gateway that sends it ('sent', written in the same transaction as its row), or a recovery
+      -- that closed it unsent ('closed'). The primary key decides between a late sender and a
+      -- recovery that gives up on the attempt: exactly one of them wins, so a payment failed by
+      -- recovery can never be authorized afterwards.
+      create table cards_gateway_references (
+        reference text not null,
+        kind text not null check (kind in ('authorization', 'sale', 'refund')),
+        state text not null check (state in ('sent', 'closed')),
+        created_at timestamptz not null,
+        primary key (reference, kind)
+      );
+      insert into cards_gateway_references (reference, kind, state, created_at)
+        select reference, kind, 'sent', created_at from cards_network_transactions where kind <> 'completion';
+    `,
+  },
 ];
