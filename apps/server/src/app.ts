@@ -43,6 +43,7 @@ import type { Db } from './platform/db.js';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
 import { limits } from './platform/limits.js';
 import { Lifecycle } from './platform/lifecycle.js';
+import { rejectNulCharacters } from './platform/nul-characters.js';
 import type { Logger } from './platform/logger.js';
 import type { Metrics } from './platform/metrics.js';
 import { migrationsAreApplied, type Migration } from './platform/migrations.js';
@@ -246,6 +247,12 @@ export function buildApp(dependencies: AppDependencies): App {
       if (!reply.hasHeader(name)) void reply.header(name, value);
     }
     return payload;
+  });
+
+  // Before any route's validation: PostgreSQL cannot store U+0000, so it is refused here, once.
+  // /v1 requests are authenticated by now (request.v1) and name parameters Stripe's way.
+  app.addHook('preValidation', async (request) => {
+    rejectNulCharacters(request, request.v1 === undefined ? 'dotted' : 'brackets');
   });
 
   app.addHook('onResponse', async (request, reply) => {

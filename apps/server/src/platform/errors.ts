@@ -82,6 +82,8 @@ export const errorCatalog = {
   parameter_invalid_integer: { status: 400, message: 'Invalid integer.' },
   parameter_invalid_empty: { status: 400, message: 'You passed an empty string for a parameter that cannot be unset.' },
   parameter_invalid: { status: 400, message: 'Invalid parameter.' },
+  /** A NUL character (U+0000) anywhere in a request's path, query or body, on every API. */
+  parameter_invalid_characters: { status: 400, message: 'A parameter contains a character that is not allowed.' },
   expand_invalid: { status: 400, message: 'This property cannot be expanded.' },
   url_unrecognized: { status: 404, message: 'Unrecognized request URL.' },
   // webhooks

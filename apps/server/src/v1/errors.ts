@@ -73,6 +73,7 @@ registerV1ErrorCodes({
   parameter_invalid_integer: { type: 'invalid_request_error', code: 'parameter_invalid_integer' },
   parameter_invalid_empty: { type: 'invalid_request_error', code: 'parameter_invalid_empty' },
   parameter_invalid: { type: 'invalid_request_error', code: null },
+  parameter_invalid_characters: { type: 'invalid_request_error', code: 'parameter_invalid_characters' },
   expand_invalid: { type: 'invalid_request_error', code: null },
   invalid_request: { type: 'invalid_request_error', code: null },
   body_too_large: { type: 'invalid_request_error', code: null },

@@ -5,6 +5,7 @@ import { redactApiKey } from '../modules/merchants/index.js';
 import { AppError } from '../platform/errors.js';
 import { requestHash, type IdempotencyStore } from '../platform/idempotency.js';
 import { limits } from '../platform/limits.js';
+import { assertNoNulCharacters } from '../platform/nul-characters.js';
 import { v1ErrorResponse, toV1AppError } from './errors.js';
 import type { ExpandRegistry, V1Scope } from './expand.js';
 import { checkShape, parseForm } from './form.js';
@@ -188,6 +189,8 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
     const url = request.raw.url ?? '';
     const question = url.indexOf('?');
     const query = question === -1 ? {} : parseForm(url.slice(question + 1));
+    // The app checked Fastify's parse of the query; this is ours, which the routes will see.
+    assertNoNulCharacters('query', query, 'brackets');
     const schema = request.routeOptions.schema;
     (request as { query: unknown }).query =
       schema?.querystring === undefined ? query : coerceToSchema(schema.querystring as TSchema, query);
