@@ -32,7 +32,7 @@ import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
 import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
 import { webhookRoutes } from './modules/webhooks/index.js';
-import { v1Plugin } from './v1/index.js';
+import { v1ErrorResponse, v1Plugin } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
@@ -44,6 +44,7 @@ import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/e
 import { limits } from './platform/limits.js';
 import { Lifecycle } from './platform/lifecycle.js';
 import { rejectNulCharacters } from './platform/nul-characters.js';
+import { requestPathForMessage } from './platform/request-path.js';
 import type { Logger } from './platform/logger.js';
 import type { Metrics } from './platform/metrics.js';
 import { migrationsAreApplied, type Migration } from './platform/migrations.js';
@@ -202,6 +203,46 @@ function toAppError(error: unknown): AppError | null {
   return null;
 }
 
+/** /v1 answers in Stripe's envelope (v1/errors.ts); every other path in ours. */
+function isV1Url(url: string): boolean {
+  return /^\/v1(?:[/?]|$)/.test(url);
+}
+
+/** What the router refuses before any route matches: its own errors, in our words. */
+function routerError(error: FastifyError): AppError {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new AppError('invalid_request', { message: 'The URL path contains malformed percent-encoding.' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('invalid_request', {
+        message: `A path parameter is longer than ${limits.httpParamLengthMax} characters.`,
+      });
+    default:
+      return new AppError('internal_error');
+  }
+}
+
+/**
+ * Fastify's frameworkErrors: a malformed percent-encoding, a path parameter over
+ * limits.httpParamLengthMax. These are answered before any route or hook runs (no error handler, no
+ * onSend), so the envelope and the headers the hooks would set are set here: the same error shape
+ * as every other answer of the API the path belongs to, and the request id.
+ */
+function sendRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = routerError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'request failed in the router');
+  else request.log.info({ code: appError.code, router_code: error.code }, 'request rejected by the router');
+  void reply.header('x-request-id', request.id);
+  for (const [name, value] of Object.entries(securityHeaders)) void reply.header(name, value);
+  if (isV1Url(request.url)) {
+    const { status, body } = v1ErrorResponse(appError);
+    void reply.header('request-id', request.id).status(status).send(body);
+    return;
+  }
+  const message = appError.status >= 500 ? errorCatalog[appError.code].message : appError.message;
+  void reply.status(appError.status).send(errorBody(request, appError, message));
+}
+
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -231,6 +272,7 @@ export function buildApp(dependencies: AppDependencies): App {
     requestTimeout: limits.httpRequestTimeoutMs,
     keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
     routerOptions: { maxParamLength: limits.httpParamLengthMax },
+    frameworkErrors: sendRouterError,
     // We read X-Request-Id ourselves so that an unsafe one is replaced instead of trusted.
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
@@ -286,7 +328,7 @@ export function buildApp(dependencies: AppDependencies): App {
 
   app.setNotFoundHandler(async (request, reply) => {
     const error = new AppError('route_not_found', {
-      message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
     });
     return reply.status(error.status).send(errorBody(request, error, error.message));
   });
@@ -368,7 +410,7 @@ export function buildApp(dependencies: AppDependencies): App {
     admin.addHook('onRequest', createAdminGuard({ token: dependencies.adminToken }));
     admin.setNotFoundHandler(async (request, reply) => {
       const error = new AppError('route_not_found', {
-        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+        message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
       });
       return reply.status(error.status).send(errorBody(request, error, error.message));
     });

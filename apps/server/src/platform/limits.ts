@@ -16,8 +16,10 @@ export const limits = {
   httpKeepAliveTimeoutMs: 72_000,
   /** Length of a client-supplied X-Request-Id we accept; longer ones are replaced. */
   requestIdLengthMax: 64,
-  /** Longest URL parameter the router accepts. */
+  /** Longest URL parameter the router accepts; a longer one is a 400 invalid_request (app.ts frameworkErrors). */
   httpParamLengthMax: 200,
+  /** Characters of a request path an error message quotes (a 404's "No route GET /…"). */
+  httpErrorPathLengthMax: 200,
   /** Objects in one page of a list response. */
   pageSizeMax: 100,
 

@@ -6,6 +6,7 @@ import { AppError } from '../platform/errors.js';
 import { requestHash, type IdempotencyStore } from '../platform/idempotency.js';
 import { limits } from '../platform/limits.js';
 import { assertNoNulCharacters } from '../platform/nul-characters.js';
+import { requestPathForMessage } from '../platform/request-path.js';
 import { v1ErrorResponse, toV1AppError } from './errors.js';
 import type { ExpandRegistry, V1Scope } from './expand.js';
 import { checkShape, parseForm } from './form.js';
@@ -132,7 +133,7 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
   });
 
   v1.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
+    const path = requestPathForMessage(request.url);
     return sendV1Error(
       request,
       reply,
