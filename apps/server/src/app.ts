@@ -478,6 +478,7 @@ export function buildApp(dependencies: AppDependencies): App {
         const cards = services.cards;
         await v1.register(paymentRoutes, {
           payments: services.payments,
+          customerExists: async (scope, id) => (await services.customers.find(scope, id)) !== null,
           walletMethod: services.walletMethod,
           merchantQr: services.merchantQr,
           ...(cards === null

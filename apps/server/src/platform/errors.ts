@@ -77,6 +77,8 @@ export const errorCatalog = {
   merchant_already_activated: { status: 409, message: 'This merchant is already activated.' },
   merchant_not_activated: { status: 409, message: 'This merchant is not activated: it has no live keys.' },
   resource_missing: { status: 404, message: 'No such object.' },
+  /** A parameter (not the URL) names an object the caller cannot see: Stripe's 400 resource_missing. */
+  parameter_resource_missing: { status: 400, message: 'A parameter names an object that does not exist.' },
   parameter_unknown: { status: 400, message: 'Received unknown parameter.' },
   parameter_missing: { status: 400, message: 'Missing required param.' },
   parameter_invalid_integer: { status: 400, message: 'Invalid integer.' },

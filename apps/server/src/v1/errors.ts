@@ -65,6 +65,7 @@ registerV1ErrorCodes({
   unauthorized: { type: 'authentication_error', code: null },
   forbidden: { type: 'permission_error', code: null },
   resource_missing: { type: 'invalid_request_error', code: 'resource_missing' },
+  parameter_resource_missing: { type: 'invalid_request_error', code: 'resource_missing' },
   not_found: { type: 'invalid_request_error', code: 'resource_missing' },
   url_unrecognized: { type: 'invalid_request_error', code: null },
   route_not_found: { type: 'invalid_request_error', code: null },
