@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
-import { api } from '../support/wallet.js';
+import { api, signUp, type TestUser } from '../support/wallet.js';
 
 /** Ids a /v1 request names in its parameters must be the caller's own objects. */
 let platform: TestPlatform;
 let shop: TestMerchant;
 let liveKey: string;
 let stranger: TestMerchant;
+let payer: TestUser;
 
 beforeAll(async () => {
   platform = await startPlatform();
@@ -18,6 +19,7 @@ beforeAll(async () => {
   });
   expect(activated.status).toBe(200);
   liveKey = activated.body.secret_key as string;
+  payer = await signUp(platform.baseUrl, 'Payer');
 });
 afterAll(async () => {
   await platform?.close();
@@ -35,6 +37,19 @@ async function customerOf(key: string, name: string): Promise<string> {
   const created = await call(key, 'POST', '/v1/customers', { name });
   expect(created.status).toBe(200);
   return created.body.id as string;
+}
+
+async function paidIntent(): Promise<{ id: string; chargeId: string }> {
+  const issued = await api(platform.baseUrl, 'POST', '/wallet/v1/payment_codes', { token: payer.accessToken });
+  expect(issued.status).toBe(201);
+  const intent = await call(shop.secretKey, 'POST', '/v1/payment_intents', {
+    amount: 800,
+    currency: 'cny',
+    confirm: true,
+    payment_method_data: { type: 'wallet', wallet: { code: issued.body.code } },
+  });
+  expect(intent.body.status).toBe('succeeded');
+  return { id: intent.body.id as string, chargeId: intent.body.latest_charge as string };
 }
 
 describe('customer= on a payment intent', () => {
@@ -120,5 +135,37 @@ describe('customer= on a payment intent', () => {
     });
     const after = await call(shop.secretKey, 'GET', `/v1/payment_intents/${created.body.id}`);
     expect(after.body).toMatchObject({ customer: own, description: null });
+  });
+});
+
+describe('POST /v1/refunds with both charge and payment_intent', () => {
+  it('a payment_intent that is not the charge’s: 400 naming payment_intent, nothing refunded', async () => {
+    const first = await paidIntent();
+    const second = await paidIntent();
+    const before = await count('payments_refunds');
+    const refused = await call(shop.secretKey, 'POST', '/v1/refunds', {
+      charge: first.chargeId,
+      payment_intent: second.id,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', param: 'payment_intent' });
+    expect(refused.body.error.message).toContain(first.chargeId);
+    expect(refused.body.error.message).toContain(second.id);
+    expect(await count('payments_refunds')).toBe(before);
+    for (const intent of [first, second]) {
+      const charge = await call(shop.secretKey, 'GET', `/v1/charges/${intent.chargeId}`);
+      expect(charge.body.amount_refunded).toBe(0);
+    }
+  });
+
+  it('the charge’s own payment_intent is accepted', async () => {
+    const paid = await paidIntent();
+    const refunded = await call(shop.secretKey, 'POST', '/v1/refunds', {
+      charge: paid.chargeId,
+      payment_intent: paid.id,
+      amount: 300,
+    });
+    expect(refunded.status).toBe(200);
+    expect(refunded.body).toMatchObject({ charge: paid.chargeId, payment_intent: paid.id, amount: 300 });
   });
 });

@@ -696,6 +696,15 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
       const scope = v1Scope(request);
       const body = request.body;
       let chargeId = body.charge;
+      if (chargeId !== undefined && body.payment_intent !== undefined) {
+        const charge = await payments.retrieveCharge(scope, chargeId);
+        if (charge.paymentIntentId !== body.payment_intent) {
+          throw new AppError('parameter_invalid', {
+            message: `The charge '${chargeId}' does not belong to the PaymentIntent '${body.payment_intent}'. Pass one of them, or both of the same payment.`,
+            param: 'payment_intent',
+          });
+        }
+      }
       if (chargeId === undefined) {
         if (body.payment_intent === undefined) {
           throw new AppError('parameter_missing', {
