@@ -39,8 +39,9 @@ import { dailyBalanceSummary } from './modules/payments/index.js';
 import { landingRoutes } from './landing.js';
 import { defaultWebDir, webRoutes } from './web.js';
 import { createAdminGuard } from './platform/admin-auth.js';
+import type { TrustProxy } from './platform/config.js';
 import type { Db } from './platform/db.js';
-import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
+import { AppError, assert, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
 import { limits } from './platform/limits.js';
 import { Lifecycle } from './platform/lifecycle.js';
 import { rejectNulCharacters } from './platform/nul-characters.js';
@@ -71,6 +72,11 @@ export interface AppDependencies {
   services?: Services;
   /** The built web apps (wallet /app/, /pos/, /dashboard/); default apps/web/dist. (web.ts) */
   webDir?: string;
+  /**
+   * YUNPAY_TRUST_PROXY (config.ts): the reverse proxies whose X-Forwarded-For, -Proto and -Host give
+   * request.ip (per-IP rate limits) and request.protocol (Secure cookies). Absent or false: nobody's.
+   */
+  trustProxy?: TrustProxy;
 }
 
 /** The API document's version (the server's package version). */
@@ -203,6 +209,24 @@ function toAppError(error: unknown): AppError | null {
   return null;
 }
 
+/**
+ * Fastify's trustProxy option for a validated YUNPAY_TRUST_PROXY. A hop count becomes a function:
+ * Fastify 5 deliberately ignores a plain number (it cannot tell a proxy from a client that connects
+ * directly), so a hop count is only safe when clients cannot reach the server but through the proxy;
+ * docs/identity.md says so, and recommends the address list.
+ */
+function trustProxyOption(trustProxy: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trustProxy === false) return false;
+  if (typeof trustProxy === 'number') {
+    const hops = trustProxy;
+    assert(Number.isSafeInteger(hops) && hops >= 1, 'a trusted hop count is a positive integer');
+    // hop 0 is the socket's peer, hop 1 the last X-Forwarded-For entry, and so on.
+    return (_address, hop) => hop < hops;
+  }
+  assert(trustProxy.length > 0, 'a trusted proxy list is not empty');
+  return [...trustProxy];
+}
+
 /** /v1 answers in Stripe's envelope (v1/errors.ts); every other path in ours. */
 function isV1Url(url: string): boolean {
   return /^\/v1(?:[/?]|$)/.test(url);
@@ -278,6 +302,8 @@ export function buildApp(dependencies: AppDependencies): App {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // Off unless configured: a client's own X-Forwarded-* must never choose its IP or protocol.
+    trustProxy: trustProxyOption(dependencies.trustProxy ?? false),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.addSchema(ErrorBodySchema);

@@ -20,6 +20,9 @@ export const limits = {
   httpParamLengthMax: 200,
   /** Characters of a request path an error message quotes (a 404's "No route GET /…"). */
   httpErrorPathLengthMax: 200,
+  /** YUNPAY_TRUST_PROXY: the largest hop count, and the most addresses or CIDR ranges in its list. */
+  httpTrustProxyHopsMax: 10,
+  httpTrustProxyAddressesMax: 32,
   /** Objects in one page of a list response. */
   pageSizeMax: 100,
 
