@@ -335,8 +335,12 @@ async function commandStart(config: Config, env: Env): Promise<void> {
         run: async () => {
           const keys = await current.idempotency.purgeExpired();
           const tokens = await current.identity.deleteExpiredRefreshTokens();
-          if (keys + tokens > 0)
-            logger.info({ idempotency_keys: keys, refresh_tokens: tokens }, 'purged expired records');
+          const offlineAttempts = await current.codes.deleteExpiredAttempts();
+          if (keys + tokens + offlineAttempts > 0)
+            logger.info(
+              { idempotency_keys: keys, refresh_tokens: tokens, offline_code_attempt_windows: offlineAttempts },
+              'purged expired records',
+            );
         },
       });
       approvals = startPeriodicTask({

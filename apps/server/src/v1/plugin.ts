@@ -5,6 +5,7 @@ import { redactApiKey } from '../modules/merchants/index.js';
 import { AppError } from '../platform/errors.js';
 import { requestHash, type IdempotencyStore } from '../platform/idempotency.js';
 import { limits } from '../platform/limits.js';
+import { retryAfterOnError } from '../platform/rate-limit.js';
 import { assertNoNulCharacters } from '../platform/nul-characters.js';
 import { requestPathForMessage } from '../platform/request-path.js';
 import { v1ErrorResponse, toV1AppError } from './errors.js';
@@ -122,6 +123,9 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
       }
     },
   );
+
+  // 429s (an offline code throttle, …) tell the caller when to come back.
+  v1.addHook('onError', retryAfterOnError);
 
   v1.setErrorHandler(async (error: unknown, request, reply) => {
     const appError = toV1AppError(error);
