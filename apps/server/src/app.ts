@@ -32,7 +32,7 @@ import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
 import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
 import { webhookRoutes } from './modules/webhooks/index.js';
-import { v1Plugin } from './v1/index.js';
+import { v1ErrorResponse, v1Plugin } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
@@ -40,10 +40,13 @@ import { landingRoutes } from './landing.js';
 import { moneyVerifyChecks } from './worker-jobs.js';
 import { defaultWebDir, webRoutes } from './web.js';
 import { createAdminGuard } from './platform/admin-auth.js';
+import type { TrustProxy } from './platform/config.js';
 import type { Db } from './platform/db.js';
-import { AppError, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
+import { AppError, assert, errorCatalog, isAppError, type ErrorCode } from './platform/errors.js';
 import { limits } from './platform/limits.js';
 import { Lifecycle } from './platform/lifecycle.js';
+import { rejectNulCharacters } from './platform/nul-characters.js';
+import { requestPathForMessage } from './platform/request-path.js';
 import type { Logger } from './platform/logger.js';
 import type { Metrics } from './platform/metrics.js';
 import { migrationsAreApplied, type Migration } from './platform/migrations.js';
@@ -72,6 +75,11 @@ export interface AppDependencies {
   cardNetworkRequestTimeoutMs?: number;
   /** The built web apps (wallet /app/, /pos/, /dashboard/); default apps/web/dist. (web.ts) */
   webDir?: string;
+  /**
+   * YUNPAY_TRUST_PROXY (config.ts): the reverse proxies whose X-Forwarded-For, -Proto and -Host give
+   * request.ip (per-IP rate limits) and request.protocol (Secure cookies). Absent or false: nobody's.
+   */
+  trustProxy?: TrustProxy;
 }
 
 /** The API document's version (the server's package version). */
@@ -204,6 +212,64 @@ function toAppError(error: unknown): AppError | null {
   return null;
 }
 
+/**
+ * Fastify's trustProxy option for a validated YUNPAY_TRUST_PROXY. A hop count becomes a function:
+ * Fastify 5 deliberately ignores a plain number (it cannot tell a proxy from a client that connects
+ * directly), so a hop count is only safe when clients cannot reach the server but through the proxy;
+ * docs/identity.md says so, and recommends the address list.
+ */
+function trustProxyOption(trustProxy: TrustProxy): false | string[] | ((address: string, hop: number) => boolean) {
+  if (trustProxy === false) return false;
+  if (typeof trustProxy === 'number') {
+    const hops = trustProxy;
+    assert(Number.isSafeInteger(hops) && hops >= 1, 'a trusted hop count is a positive integer');
+    // hop 0 is the socket's peer, hop 1 the last X-Forwarded-For entry, and so on.
+    return (_address, hop) => hop < hops;
+  }
+  assert(trustProxy.length > 0, 'a trusted proxy list is not empty');
+  return [...trustProxy];
+}
+
+/** /v1 answers in Stripe's envelope (v1/errors.ts); every other path in ours. */
+function isV1Url(url: string): boolean {
+  return /^\/v1(?:[/?]|$)/.test(url);
+}
+
+/** What the router refuses before any route matches: its own errors, in our words. */
+function routerError(error: FastifyError): AppError {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return new AppError('invalid_request', { message: 'The URL path contains malformed percent-encoding.' });
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('invalid_request', {
+        message: `A path parameter is longer than ${limits.httpParamLengthMax} characters.`,
+      });
+    default:
+      return new AppError('internal_error');
+  }
+}
+
+/**
+ * Fastify's frameworkErrors: a malformed percent-encoding, a path parameter over
+ * limits.httpParamLengthMax. These are answered before any route or hook runs (no error handler, no
+ * onSend), so the envelope and the headers the hooks would set are set here: the same error shape
+ * as every other answer of the API the path belongs to, and the request id.
+ */
+function sendRouterError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError = routerError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, 'request failed in the router');
+  else request.log.info({ code: appError.code, router_code: error.code }, 'request rejected by the router');
+  void reply.header('x-request-id', request.id);
+  for (const [name, value] of Object.entries(securityHeaders)) void reply.header(name, value);
+  if (isV1Url(request.url)) {
+    const { status, body } = v1ErrorResponse(appError);
+    void reply.header('request-id', request.id).status(status).send(body);
+    return;
+  }
+  const message = appError.status >= 500 ? errorCatalog[appError.code].message : appError.message;
+  void reply.status(appError.status).send(errorBody(request, appError, message));
+}
+
 async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -233,11 +299,14 @@ export function buildApp(dependencies: AppDependencies): App {
     requestTimeout: limits.httpRequestTimeoutMs,
     keepAliveTimeout: limits.httpKeepAliveTimeoutMs,
     routerOptions: { maxParamLength: limits.httpParamLengthMax },
+    frameworkErrors: sendRouterError,
     // We read X-Request-Id ourselves so that an unsafe one is replaced instead of trusted.
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // Off unless configured: a client's own X-Forwarded-* must never choose its IP or protocol.
+    trustProxy: trustProxyOption(dependencies.trustProxy ?? false),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.addSchema(ErrorBodySchema);
@@ -249,6 +318,12 @@ export function buildApp(dependencies: AppDependencies): App {
       if (!reply.hasHeader(name)) void reply.header(name, value);
     }
     return payload;
+  });
+
+  // Before any route's validation: PostgreSQL cannot store U+0000, so it is refused here, once.
+  // /v1 requests are authenticated by now (request.v1) and name parameters Stripe's way.
+  app.addHook('preValidation', async (request) => {
+    rejectNulCharacters(request, request.v1 === undefined ? 'dotted' : 'brackets');
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -282,7 +357,7 @@ export function buildApp(dependencies: AppDependencies): App {
 
   app.setNotFoundHandler(async (request, reply) => {
     const error = new AppError('route_not_found', {
-      message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
     });
     return reply.status(error.status).send(errorBody(request, error, error.message));
   });
@@ -364,7 +439,7 @@ export function buildApp(dependencies: AppDependencies): App {
     admin.addHook('onRequest', createAdminGuard({ token: dependencies.adminToken }));
     admin.setNotFoundHandler(async (request, reply) => {
       const error = new AppError('route_not_found', {
-        message: `No route ${request.method} ${request.url.split('?')[0]}.`,
+        message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
       });
       return reply.status(error.status).send(errorBody(request, error, error.message));
     });
@@ -436,6 +511,7 @@ export function buildApp(dependencies: AppDependencies): App {
         const cards = services.cards;
         await v1.register(paymentRoutes, {
           payments: services.payments,
+          customerExists: async (scope, id) => (await services.customers.find(scope, id)) !== null,
           walletMethod: services.walletMethod,
           merchantQr: services.merchantQr,
           ...(cards === null

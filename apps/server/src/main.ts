@@ -93,6 +93,12 @@ function databaseDescription(config: Config): string {
   return `PostgreSQL at ${url.hostname}:${url.port === '' ? '5432' : url.port}${url.pathname}`;
 }
 
+function trustProxyDescription(trustProxy: Config['trustProxy']): string {
+  if (trustProxy === false) return 'X-Forwarded-* ignored (YUNPAY_TRUST_PROXY unset)';
+  if (typeof trustProxy === 'number') return `X-Forwarded-* believed from the nearest ${trustProxy} hop(s)`;
+  return `X-Forwarded-* believed from ${trustProxy.join(', ')}`;
+}
+
 async function withDatabase<T>(config: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = await openDatabase(config);
   try {
@@ -291,6 +297,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
         services: current,
         cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
         ...(config.webDir === null ? {} : { webDir: config.webDir }),
+        trustProxy: config.trustProxy,
       });
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address() as AddressInfo;
@@ -307,6 +314,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
         `  Wallet app     ${base}/app/`,
         `  Merchant POS   ${base}/pos/  (sign in with a secret key)`,
         `  Dashboard      ${base}/dashboard/`,
+        `  Proxy          ${trustProxyDescription(config.trustProxy)}`,
       );
     } else {
       lines.push('  HTTP           none (role worker)');

@@ -163,6 +163,7 @@ export function createServices(options: ServiceOptions): Services {
   const codes = createCodeService({
     db,
     identity,
+    notifications: notifications.writer,
     ...(options.codesNow === undefined ? {} : { now: options.codesNow }),
     ...(options.offlineCodeCapsJson === undefined || options.offlineCodeCapsJson === null
       ? {}

@@ -64,9 +64,15 @@ export function startWorkerJobs(options: {
         const keys = await services.idempotency.purgeExpired();
         const resealed = await services.idempotency.resealLegacy();
         const tokens = await services.identity.deleteExpiredRefreshTokens();
-        if (keys + tokens + resealed > 0) {
+        const offlineAttempts = await services.codes.deleteExpiredAttempts();
+        if (keys + tokens + resealed + offlineAttempts > 0) {
           logger.info(
-            { idempotency_keys: keys, resealed_responses: resealed, refresh_tokens: tokens },
+            {
+              idempotency_keys: keys,
+              resealed_responses: resealed,
+              refresh_tokens: tokens,
+              offline_code_attempt_windows: offlineAttempts,
+            },
             'purged expired records',
           );
         }

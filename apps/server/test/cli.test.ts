@@ -307,11 +307,17 @@ describe('yunpay CLI (compiled, run with node)', () => {
   });
 
   it('invalid configuration exits 78 with one line naming every bad variable', async () => {
-    const exit = await run(['start'], { PORT: 'eighty', YUNPAY_ROLE: 'boss', YUNPAY_DATA_DIR: tempDataDir() });
+    const exit = await run(['start'], {
+      PORT: 'eighty',
+      YUNPAY_ROLE: 'boss',
+      YUNPAY_TRUST_PROXY: 'true',
+      YUNPAY_DATA_DIR: tempDataDir(),
+    });
     expect(exit.code).toBe(78);
     expect(exit.stderr.trim().split('\n')).toHaveLength(1);
     expect(exit.stderr).toContain('PORT must be an integer');
     expect(exit.stderr).toContain('YUNPAY_ROLE must be one of all, api, worker, network-sim');
+    expect(exit.stderr).toContain('YUNPAY_TRUST_PROXY=true would let any client choose its own IP address');
     expect(exit.stdout).toBe('');
   });
 

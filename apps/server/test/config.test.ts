@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       merchantFeeFixedMinor: {},
       webhookAllowPrivate: false,
       webDir: null,
+      trustProxy: false,
       cardNetwork: {
         host: '127.0.0.1',
         port: 8583,
@@ -66,6 +67,7 @@ describe('loadConfig', () => {
         YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
         YUNPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
         YUNPAY_WEB_DIR: 'web',
+        YUNPAY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
         YUNPAY_NETWORK_HOST: 'network.internal',
         YUNPAY_NETWORK_PORT: '9583',
         YUNPAY_NETWORK_TIMEOUT_MS: '2500',
@@ -91,6 +93,7 @@ describe('loadConfig', () => {
       merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
       webhookAllowPrivate: true,
       webDir: '/srv/yunpay/web',
+      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
       cardNetwork: { host: 'network.internal', port: 9583, requestTimeoutMs: 2500, poolSize: 4 },
     });
   });
@@ -112,6 +115,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '{"XXX":1}' })).toThrow(/unknown currency/);
     expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '{"CNY":-1}' })).toThrow(/YUNPAY_MERCHANT_FEE_FIXED.CNY/);
     expect(() => loadConfig({ YUNPAY_MERCHANT_FEE_FIXED: '[1]' })).toThrow(/JSON object/);
+  });
+
+  it('reads YUNPAY_TRUST_PROXY as off, a hop count, or a list of addresses and CIDR ranges', () => {
+    expect(loadConfig({ YUNPAY_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ YUNPAY_TRUST_PROXY: ' ' }).trustProxy).toBe(false);
+    expect(loadConfig({ YUNPAY_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ YUNPAY_TRUST_PROXY: String(limits.httpTrustProxyHopsMax) }).trustProxy).toBe(
+      limits.httpTrustProxyHopsMax,
+    );
+    expect(loadConfig({ YUNPAY_TRUST_PROXY: '127.0.0.1' }).trustProxy).toEqual(['127.0.0.1']);
+    expect(
+      loadConfig({ YUNPAY_TRUST_PROXY: '10.0.0.0/8,192.168.0.0/16 , ::1, fd00::/8,loopback,uniquelocal' }).trustProxy,
+    ).toEqual(['10.0.0.0/8', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback', 'uniquelocal']);
   });
 
   it('treats empty or blank variables as unset', () => {
@@ -174,6 +190,28 @@ describe('loadConfig', () => {
       name: 'admin token with a space',
       env: { YUNPAY_ADMIN_TOKEN: `${'a'.repeat(40)} b` },
       mentions: 'printable ASCII',
+    },
+    { name: 'trust proxy true', env: { YUNPAY_TRUST_PROXY: 'true' }, mentions: 'YUNPAY_TRUST_PROXY=true would let' },
+    {
+      name: 'trust proxy 0 hops',
+      env: { YUNPAY_TRUST_PROXY: '0' },
+      mentions: 'YUNPAY_TRUST_PROXY must be a hop count',
+    },
+    { name: 'trust proxy too many hops', env: { YUNPAY_TRUST_PROXY: '11' }, mentions: 'from 1 to 10' },
+    {
+      name: 'trust proxy host name',
+      env: { YUNPAY_TRUST_PROXY: 'proxy.internal' },
+      mentions: '"proxy.internal" is not',
+    },
+    { name: 'trust proxy prefix too long', env: { YUNPAY_TRUST_PROXY: '10.0.0.0/33' }, mentions: '"10.0.0.0/33"' },
+    { name: 'trust proxy everyone (/0)', env: { YUNPAY_TRUST_PROXY: '0.0.0.0/0' }, mentions: '"0.0.0.0/0"' },
+    { name: 'trust proxy everyone (IPv6 /0)', env: { YUNPAY_TRUST_PROXY: '::/0' }, mentions: '"::/0"' },
+    { name: 'trust proxy empty entry', env: { YUNPAY_TRUST_PROXY: '10.0.0.1,,10.0.0.2' }, mentions: '"" is not' },
+    { name: 'trust proxy bad address', env: { YUNPAY_TRUST_PROXY: '10.0.0.256' }, mentions: 'YUNPAY_TRUST_PROXY' },
+    {
+      name: 'trust proxy list too long',
+      env: { YUNPAY_TRUST_PROXY: Array.from({ length: 33 }, (_, index) => `10.0.0.${index}`).join(',') },
+      mentions: 'more than 32 addresses',
     },
     {
       name: 'pool no larger than batches in flight',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { AppError } from './errors.js';
 import { limits } from './limits.js';
@@ -12,6 +13,12 @@ export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 's
 export type LogLevel = (typeof logLevels)[number];
 
 export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'embedded' };
+
+/**
+ * Whose X-Forwarded-For / -Proto / -Host the HTTP server believes (Fastify's trustProxy): nobody's
+ * (false), the nearest N hops, or peers whose address is in a list of addresses and CIDR ranges.
+ */
+export type TrustProxy = false | number | readonly string[];
 
 export interface Config {
   port: number;
@@ -40,6 +47,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** The built web apps (wallet, POS, dashboard); null: apps/web/dist next to the server. */
   webDir: string | null;
+  /** YUNPAY_TRUST_PROXY: the reverse proxies whose forwarding headers give request.ip and request.protocol. */
+  trustProxy: TrustProxy;
   /** The card network: where the simulator listens (roles network-sim, all) and the gateway connects. */
   cardNetwork: {
     host: string;
@@ -118,6 +127,11 @@ export const configVariables: readonly { name: string; defaultValue: string; des
     name: 'YUNPAY_WEB_DIR',
     defaultValue: 'apps/web/dist',
     description: 'the built web apps served at /app/, /pos/ and /dashboard/ (npm run build makes them)',
+  },
+  {
+    name: 'YUNPAY_TRUST_PROXY',
+    defaultValue: 'false',
+    description: `reverse proxies whose X-Forwarded-For/-Proto/-Host are believed: a hop count (1-${limits.httpTrustProxyHopsMax}) or IPs/CIDRs, e.g. 10.0.0.0/8,127.0.0.1`,
   },
   {
     name: 'YUNPAY_NETWORK_HOST',
@@ -265,6 +279,65 @@ function readHost(env: Env, problems: Problems): string {
   return readHostNamed(env, problems, 'HOST');
 }
 
+/** Names proxy-addr (Fastify's trustProxy) knows for whole ranges. */
+const trustProxyRangeNames = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IPv4 or IPv6 address, with an optional /prefix that is not /0 (which would trust everyone). */
+function isProxyAddress(entry: string): boolean {
+  if (trustProxyRangeNames.includes(entry)) return true;
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (slash === -1) return true;
+  const prefix = entry.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * YUNPAY_TRUST_PROXY: unset or `false` trusts nobody, so X-Forwarded-* from any client is ignored.
+ * `true` (everybody) is refused: anyone could then choose their own IP for the per-IP rate limits.
+ */
+export function parseTrustProxy(text: string): { value: TrustProxy } | { problem: string } {
+  const expected = `a hop count from 1 to ${limits.httpTrustProxyHopsMax}, or a comma-separated list of the proxies' IP addresses or CIDR ranges such as 10.0.0.0/8,127.0.0.1`;
+  if (text === 'false') return { value: false };
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (!Number.isSafeInteger(hops) || hops < 1 || hops > limits.httpTrustProxyHopsMax) {
+      return { problem: `YUNPAY_TRUST_PROXY must be ${expected} (got "${text}")` };
+    }
+    return { value: hops };
+  }
+  if (text === 'true') {
+    return {
+      problem: `YUNPAY_TRUST_PROXY=true would let any client choose its own IP address: use ${expected}`,
+    };
+  }
+  const entries = text.split(',').map((entry) => entry.trim());
+  if (entries.length > limits.httpTrustProxyAddressesMax) {
+    return { problem: `YUNPAY_TRUST_PROXY lists more than ${limits.httpTrustProxyAddressesMax} addresses` };
+  }
+  const wrong = entries.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    return {
+      problem: `YUNPAY_TRUST_PROXY must be ${expected} ("${wrong.slice(0, 64)}" is not an IP address or CIDR range)`,
+    };
+  }
+  return { value: entries };
+}
+
+function readTrustProxy(env: Env, problems: Problems): TrustProxy {
+  const text = readText(env, 'YUNPAY_TRUST_PROXY');
+  if (text === undefined) return false;
+  const parsed = parseTrustProxy(text);
+  if ('problem' in parsed) {
+    problems.list.push(parsed.problem);
+    return false;
+  }
+  return parsed.value;
+}
+
 function readAdminToken(env: Env, problems: Problems): string | null {
   const value = env.YUNPAY_ADMIN_TOKEN;
   if (value === undefined || value === '') return null;
@@ -354,6 +427,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     }) === 'true';
   const webDirText = readText(env, 'YUNPAY_WEB_DIR');
   const webDir = webDirText === undefined ? null : path.resolve(options.cwd ?? process.cwd(), webDirText);
+  const trustProxy = readTrustProxy(env, problems);
   const cardNetwork = {
     host: readHostNamed(env, problems, 'YUNPAY_NETWORK_HOST'),
     port: readInteger(env, problems, { name: 'YUNPAY_NETWORK_PORT', defaultValue: 8583, min: 0, max: 65_535 }),
@@ -405,6 +479,7 @@ export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
     merchantFeeFixedMinor,
     webhookAllowPrivate,
     webDir,
+    trustProxy,
     cardNetwork,
   };
 }

@@ -77,11 +77,15 @@ export const errorCatalog = {
   merchant_already_activated: { status: 409, message: 'This merchant is already activated.' },
   merchant_not_activated: { status: 409, message: 'This merchant is not activated: it has no live keys.' },
   resource_missing: { status: 404, message: 'No such object.' },
+  /** A parameter (not the URL) names an object the caller cannot see: Stripe's 400 resource_missing. */
+  parameter_resource_missing: { status: 400, message: 'A parameter names an object that does not exist.' },
   parameter_unknown: { status: 400, message: 'Received unknown parameter.' },
   parameter_missing: { status: 400, message: 'Missing required param.' },
   parameter_invalid_integer: { status: 400, message: 'Invalid integer.' },
   parameter_invalid_empty: { status: 400, message: 'You passed an empty string for a parameter that cannot be unset.' },
   parameter_invalid: { status: 400, message: 'Invalid parameter.' },
+  /** A NUL character (U+0000) anywhere in a request's path, query or body, on every API. */
+  parameter_invalid_characters: { status: 400, message: 'A parameter contains a character that is not allowed.' },
   expand_invalid: { status: 400, message: 'This property cannot be expanded.' },
   url_unrecognized: { status: 404, message: 'Unrecognized request URL.' },
   // webhooks

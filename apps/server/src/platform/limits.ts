@@ -16,8 +16,13 @@ export const limits = {
   httpKeepAliveTimeoutMs: 72_000,
   /** Length of a client-supplied X-Request-Id we accept; longer ones are replaced. */
   requestIdLengthMax: 64,
-  /** Longest URL parameter the router accepts. */
+  /** Longest URL parameter the router accepts; a longer one is a 400 invalid_request (app.ts frameworkErrors). */
   httpParamLengthMax: 200,
+  /** Characters of a request path an error message quotes (a 404's "No route GET /…"). */
+  httpErrorPathLengthMax: 200,
+  /** YUNPAY_TRUST_PROXY: the largest hop count, and the most addresses or CIDR ranges in its list. */
+  httpTrustProxyHopsMax: 10,
+  httpTrustProxyAddressesMax: 32,
   /** Objects in one page of a list response. */
   pageSizeMax: 100,
 
@@ -200,6 +205,18 @@ export const limits = {
   codesQrPayloadLengthMax: 512,
   /** Pixels per QR module in the PNG image. */
   codesQrImageScale: 6,
+  /**
+   * Offline code guessing (codes/attempts.ts), counted in PostgreSQL so that every node shares the
+   * counts. A device number's offline key is suspended at its 5th wrong code within one 15-minute
+   * window (a TOTP guess succeeds with odds of 4 in 10^8).
+   */
+  codesOfflineFailuresPerDeviceMax: 5,
+  codesOfflineFailuresPerDeviceWindowMs: 900_000,
+  /** A merchant's wrong offline codes in one 10-minute window; past it, 429 rate_limited before any check. */
+  codesOfflineFailuresPerMerchantMax: 30,
+  codesOfflineFailuresPerMerchantWindowMs: 600_000,
+  /** Ended attempt windows deleted per call of deleteExpiredAttempts. */
+  codesOfflineAttemptsPurgeBatchMax: 1_000,
   // --- end codes ---
 
   // --- webhooks (modules/webhooks) ---
@@ -341,6 +358,14 @@ export function checkLimits(table: Limits = limits): void {
     'codesOnlineCodeRetentionMs must be at least codesOnlineCodeLifetimeMs',
   );
   assert(table.codesQrPayloadLengthMax <= 512, 'codesQrPayloadLengthMax must stay within EMV QRCPS-MPM (512)');
+  assert(
+    table.codesOfflineFailuresPerDeviceMax <= 10,
+    'codesOfflineFailuresPerDeviceMax must stay small: each failure is a TOTP guess',
+  );
+  assert(
+    table.codesOfflineFailuresPerDeviceMax <= table.codesOfflineFailuresPerMerchantMax,
+    'codesOfflineFailuresPerDeviceMax exceeds codesOfflineFailuresPerMerchantMax',
+  );
   // webhooks
   assert(
     table.webhookDeliveryLeaseMs >

@@ -5,6 +5,9 @@ import { redactApiKey } from '../modules/merchants/index.js';
 import { AppError } from '../platform/errors.js';
 import { requestHash, type IdempotencyStore, type IdempotentAttempt } from '../platform/idempotency.js';
 import { limits } from '../platform/limits.js';
+import { retryAfterOnError } from '../platform/rate-limit.js';
+import { assertNoNulCharacters } from '../platform/nul-characters.js';
+import { requestPathForMessage } from '../platform/request-path.js';
 import { v1ErrorResponse, toV1AppError } from './errors.js';
 import type { ExpandRegistry, V1Scope } from './expand.js';
 import { checkShape, parseForm } from './form.js';
@@ -141,6 +144,9 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
     },
   );
 
+  // 429s (an offline code throttle, …) tell the caller when to come back.
+  v1.addHook('onError', retryAfterOnError);
+
   v1.setErrorHandler(async (error: unknown, request, reply) => {
     const appError = toV1AppError(error);
     if (appError === null) {
@@ -151,7 +157,7 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
   });
 
   v1.setNotFoundHandler(async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
+    const path = requestPathForMessage(request.url);
     return sendV1Error(
       request,
       reply,
@@ -208,6 +214,8 @@ export const v1Plugin: FastifyPluginAsync<V1PluginOptions> = async (v1, options)
     const url = request.raw.url ?? '';
     const question = url.indexOf('?');
     const query = question === -1 ? {} : parseForm(url.slice(question + 1));
+    // The app checked Fastify's parse of the query; this is ours, which the routes will see.
+    assertNoNulCharacters('query', query, 'brackets');
     const schema = request.routeOptions.schema;
     (request as { query: unknown }).query =
       schema?.querystring === undefined ? query : coerceToSchema(schema.querystring as TSchema, query);

@@ -1,5 +1,6 @@
 import { buildApp, type App } from '../../src/app.js';
 import { createLedger, type Ledger } from '../../src/modules/ledger/index.js';
+import type { TrustProxy } from '../../src/platform/config.js';
 import type { Db } from '../../src/platform/db.js';
 import { Lifecycle } from '../../src/platform/lifecycle.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -31,9 +32,9 @@ export const relaxedRateLimits: ServiceOptions['identityRateLimits'] = {
 };
 
 export async function startPlatform(
-  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & { webDir?: string } = {},
+  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & { webDir?: string; trustProxy?: TrustProxy } = {},
 ): Promise<TestPlatform> {
-  const { webDir, ...serviceOptions } = options;
+  const { webDir, trustProxy, ...serviceOptions } = options;
   const testDb = await openTestDb();
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', destination: logs });
@@ -53,6 +54,7 @@ export async function startPlatform(
     adminToken: testAdminToken,
     services,
     ...(webDir === undefined ? {} : { webDir }),
+    ...(trustProxy === undefined ? {} : { trustProxy }),
   });
   const baseUrl = await listenOnFreePort(app);
   return {

@@ -68,6 +68,26 @@ export const codesMigrations: readonly Migration[] = [
     `,
   },
   {
+    id: '0501_codes_offline_attempts',
+    sql: `
+      -- A key suspended after too many wrong codes stops paying until the phone enrolls again.
+      alter table codes_offline_keys add column suspended_at timestamptz;
+
+      -- Wrong offline codes per device number and per merchant in fixed windows, shared by every
+      -- node (codes/attempts.ts). A merchant's attempt is claimed with a conditional upsert before
+      -- the code is checked and given back when it was not a guess, so its row also holds the
+      -- attempts in flight; a device number's row counts its failures.
+      create table codes_offline_attempts (
+        kind text not null check (kind in ('device_number', 'merchant')),
+        subject text not null,
+        window_start timestamptz not null,
+        failures integer not null check (failures >= 0),
+        primary key (kind, subject, window_start)
+      );
+      create index codes_offline_attempts_window on codes_offline_attempts (window_start);
+      `,
+  },
+  {
     id: '0502_codes_redemption_payment',
     sql: `
       -- The payment a redemption paid for: the same code redeemed again for the same payment (a

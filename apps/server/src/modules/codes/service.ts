@@ -4,7 +4,9 @@ import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { isKnownCurrency } from '../../platform/money.js';
 import { rateLimitedError } from '../../platform/rate-limit.js';
+import type { NotificationWriter } from '../events/index.js';
 import type { Device } from '../identity/index.js';
+import { createOfflineAttempts, type OfflineAttemptLimits } from './attempts.js';
 import { defaultOfflineCaps, type OfflineCap, type OfflineCapsTable } from './caps.js';
 import { decryptSecret, encryptSecret, hmacHex, loadCodeKeys, type CodeKeys } from './secrets.js';
 import { base32Encode, hotpSha256, offlineTotp, totpStep } from './totp.js';
@@ -20,6 +22,10 @@ export interface CodeServiceDeps {
   /** Milliseconds since the epoch (Date.now by default): issuance, expiry and TOTP steps use it. */
   now?: () => number;
   offlineCaps?: OfflineCapsTable;
+  /** Tells a person their offline key was suspended after too many wrong codes (attempts.ts). */
+  notifications?: NotificationWriter;
+  /** Offline code guessing limits; limits.ts codesOfflineFailures… by default. */
+  offlineAttemptLimits?: OfflineAttemptLimits;
 }
 
 export type CodeMode = 'online' | 'offline';
@@ -86,6 +92,8 @@ export interface CodeService {
   offlineCapFor(currency: string): OfflineCap | null;
   /** Deletes up to codesPurgeBatchMax online codes expired longer than the retention; returns how many. */
   deleteExpiredCodes(): Promise<number>;
+  /** Deletes up to codesOfflineAttemptsPurgeBatchMax ended offline attempt windows; returns how many. */
+  deleteExpiredAttempts(): Promise<number>;
 }
 
 /** The two consumer code formats: online "88" + 16 digits, offline "89" + 8 + 8 digits. */
@@ -138,6 +146,11 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
   const { db, identity } = deps;
   const now = deps.now ?? Date.now;
   const caps = deps.offlineCaps ?? defaultOfflineCaps;
+  const attempts = createOfflineAttempts({
+    db,
+    ...(deps.notifications === undefined ? {} : { notifications: deps.notifications }),
+    ...(deps.offlineAttemptLimits === undefined ? {} : { limits: deps.offlineAttemptLimits }),
+  });
   let keysPromise: Promise<CodeKeys> | null = null;
 
   /** The derived keys, loaded (or created) once per process; a failed load is retried next time. */
@@ -227,14 +240,22 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
       const candidate = String(randomInt(0, 100_000_000)).padStart(8, '0');
       try {
         // Re-enrolling keeps the device number and replaces the secret; a revoked key stays revoked.
+        // It also lifts a suspension for wrong codes and clears their count (attempts.ts), atomically.
         const rows = await db.query<{ device_number: string }>(
-          `insert into codes_offline_keys
-             (device_id, user_id, device_number, secret_ciphertext, created_at, updated_at)
-           values ($1, $2, $3, $4, $5, $5)
-           on conflict (device_id) do update
-             set secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at
-             where codes_offline_keys.revoked_at is null and codes_offline_keys.user_id = excluded.user_id
-           returning device_number`,
+          `with enrolled as (
+             insert into codes_offline_keys
+               (device_id, user_id, device_number, secret_ciphertext, created_at, updated_at)
+             values ($1, $2, $3, $4, $5, $5)
+             on conflict (device_id) do update
+               set secret_ciphertext = excluded.secret_ciphertext, updated_at = excluded.updated_at,
+                   suspended_at = null
+               where codes_offline_keys.revoked_at is null and codes_offline_keys.user_id = excluded.user_id
+             returning device_number
+           ), forgotten as (
+             delete from codes_offline_attempts
+              where kind = 'device_number' and subject in (select device_number from enrolled)
+           )
+           select device_number from enrolled`,
           [input.deviceId, input.userId, candidate, ciphertext, at],
         );
         const deviceNumber = rows[0]?.device_number;
@@ -447,7 +468,7 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
     const replayed = await db.transaction(async (tx) => {
       // FOR SHARE makes a concurrent device revocation wait for this payment, or this payment see it.
       const live = await tx.query(
-        `select 1 from codes_offline_keys where device_id = $1 and revoked_at is null for share`,
+        `select 1 from codes_offline_keys where device_id = $1 and revoked_at is null and suspended_at is null for share`,
         [key.device_id],
       );
       if (live.length === 0) throw invalidCode();
@@ -505,7 +526,10 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
     const redemption =
       format.mode === 'online'
         ? await redeemOnline(format.code, options, at)
-        : await redeemOffline(format, options, at);
+        : await attempts.guard(
+            { deviceNumber: format.deviceNumber, merchantAccountId: options.merchantAccountId, at },
+            () => redeemOffline(format, options, at),
+          );
     assert(redemption.redemptionId.startsWith('pcr_'), 'a redemption id is pcr_…');
     return redemption;
   }
@@ -525,6 +549,9 @@ export function createCodeService(deps: CodeServiceDeps): CodeService {
         [new Date(now() - limits.codesOnlineCodeRetentionMs), limits.codesPurgeBatchMax],
       );
       return rows.length;
+    },
+    deleteExpiredAttempts() {
+      return attempts.deleteExpired(now());
     },
   };
 }

@@ -11,6 +11,7 @@ export const notificationTypes = [
   'security.pin_locked',
   'security.refresh_token_reused',
   'security.account_locked',
+  'offline_key.suspended',
 ] as const;
 export type NotificationType = (typeof notificationTypes)[number];
 

@@ -274,6 +274,8 @@ export interface PaymentRoutesOptions {
   cardMethods?: CardMethodsPort;
   /** 3-D Secure step-up for cards whose issuer asks for authentication. */
   cardChallenges?: CardChallenges;
+  /** Whether an id names a live customer of the caller's account and mode (the customers context). */
+  customerExists: (scope: MerchantContext, id: string) => Promise<boolean>;
 }
 
 /** How the caller confirms: on session (a customer present, who can authenticate) or not. */
@@ -365,6 +367,12 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     return intent;
   }
 
+  /** `customer=` must name the caller's own customer (same account and mode), as Stripe checks. */
+  async function requireCustomer(scope: MerchantContext, id: string): Promise<void> {
+    if (await options.customerExists(scope, id)) return;
+    throw new AppError('parameter_resource_missing', { message: `No such customer: '${id}'`, param: 'customer' });
+  }
+
   /** An intent created with a card but not confirmed waits in requires_confirmation with that card. */
   async function attachCard(scope: MerchantContext, intentId: string, paymentMethod: string) {
     if (options.cardMethods === undefined) {
@@ -404,6 +412,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
     async (request) => {
       const scope = v1Scope(request);
       const body = request.body;
+      if (body.customer !== undefined) await requireCustomer(scope, body.customer);
       const ids = v1RequestIds(request);
       const intentId = await ids.idFor('pi', 'payment_intent');
       let intent = await payments.createIntent(
@@ -485,6 +494,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
       const current = await payments.retrieveIntent(scope, request.params.id);
       const description = toUpdate(request.body.description);
       const customer = toUpdate(request.body.customer);
+      if (typeof customer === 'string') await requireCustomer(scope, customer);
       const metadataUpdate = request.body.metadata;
       let metadata: Record<string, string> | undefined;
       if (metadataUpdate === '' || metadataUpdate === null) metadata = {};
@@ -703,6 +713,15 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<PaymentRoutesOptions> = as
       const scope = v1Scope(request);
       const body = request.body;
       let chargeId = body.charge;
+      if (chargeId !== undefined && body.payment_intent !== undefined) {
+        const charge = await payments.retrieveCharge(scope, chargeId);
+        if (charge.paymentIntentId !== body.payment_intent) {
+          throw new AppError('parameter_invalid', {
+            message: `The charge '${chargeId}' does not belong to the PaymentIntent '${body.payment_intent}'. Pass one of them, or both of the same payment.`,
+            param: 'payment_intent',
+          });
+        }
+      }
       if (chargeId === undefined) {
         if (body.payment_intent === undefined) {
           throw new AppError('parameter_missing', {
