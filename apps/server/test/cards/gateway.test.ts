@@ -687,3 +687,84 @@ describe('sweep', () => {
     await expect(gateway.sweep({ batchSizeMax: 101 })).rejects.toThrow(/batchSizeMax/);
   });
 });
+
+describe('resolveOriginal (recovery of a payment whose process died)', () => {
+  it('closes a reference never sent: a late sender with it sends nothing and fails', async () => {
+    const network = new FakeNetwork();
+    const gateway = gatewayWith(network);
+    const chargeReference = reference('ch');
+    expect(await gateway.resolveOriginal(chargeReference, 'sale')).toMatchObject({
+      status: 'failed',
+      reason: 'abandoned',
+      decline: { code: 'processing_error' },
+    });
+    // The request that was about to send it (a retry, a slow process) finds it closed.
+    const late = await gateway.authorize({
+      reference: chargeReference,
+      cardId: await cardId('4242424242424242'),
+      amountMinor: 1_000n,
+      currency: 'USD',
+      merchantAccountId: 'acct_test',
+      capture: 'automatic',
+    });
+    expect(late).toMatchObject({ status: 'failed', reason: 'abandoned' });
+    expect(network.sent).toEqual([]);
+    // Closing again answers the same.
+    expect(await gateway.resolveOriginal(chargeReference, 'sale')).toMatchObject({ reason: 'abandoned' });
+  });
+
+  it('answers the recorded outcome of a reference that was sent, and never closes it', async () => {
+    const network = new FakeNetwork();
+    const gateway = gatewayWith(network);
+    const chargeReference = reference('ch');
+    const input = {
+      reference: chargeReference,
+      cardId: await cardId('4242424242424242'),
+      amountMinor: 1_500n,
+      currency: 'USD',
+      merchantAccountId: 'acct_test',
+      capture: 'automatic' as const,
+    };
+    const approved = await gateway.authorize(input);
+    expect(approved).toMatchObject({ status: 'approved' });
+    expect(await gateway.resolveOriginal(chargeReference, 'sale')).toMatchObject({
+      status: 'approved',
+      transactionId: approved.transactionId,
+    });
+    expect(await gateway.authorize(input)).toMatchObject({ status: 'approved', transactionId: approved.transactionId });
+    expect(network.sentOf('0200')).toHaveLength(1);
+  });
+
+  it('races: of a sender and a recovery on one reference, exactly one holds it', async () => {
+    const network = new FakeNetwork();
+    const gateway = gatewayWith(network);
+    const card = await cardId('4242424242424242');
+    for (let round = 0; round < 10; round += 1) {
+      const chargeReference = reference('race');
+      const [sent, resolved] = await Promise.all([
+        gateway.authorize({
+          reference: chargeReference,
+          cardId: card,
+          amountMinor: 700n,
+          currency: 'USD',
+          merchantAccountId: 'acct_test',
+          capture: 'automatic',
+        }),
+        gateway.resolveOriginal(chargeReference, 'sale'),
+      ]);
+      // Either the recovery closed it (nothing sent, both failed) or the sender holds it (the
+      // recovery sees the send: in flight, or its outcome).
+      if (sent.status === 'failed' && sent.reason === 'abandoned') {
+        expect(resolved).toMatchObject({ status: 'failed', reason: 'abandoned' });
+      } else {
+        expect(sent.status).toBe('approved');
+        expect(resolved === null || resolved.status === 'approved').toBe(true);
+      }
+    }
+    const sentReferences = network.sentOf('0200').length;
+    const rows = await testDb.db.query<{ n: bigint }>(
+      "select count(*)::bigint as n from cards_network_transactions where reference like 'race_%' and kind = 'sale'",
+    );
+    expect(BigInt(sentReferences)).toBe(rows[0]!.n);
+  });
+});

@@ -32,16 +32,21 @@ export const relaxedRateLimits: ServiceOptions['identityRateLimits'] = {
 };
 
 export async function startPlatform(
-  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & { webDir?: string; trustProxy?: TrustProxy } = {},
+  options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & {
+    webDir?: string;
+    trustProxy?: TrustProxy;
+    /** What the services see of the ledger (a test's crashing wrapper, say); the real one by default. */
+    wrapLedger?: (ledger: Ledger) => Ledger;
+  } = {},
 ): Promise<TestPlatform> {
-  const { webDir, trustProxy, ...serviceOptions } = options;
+  const { webDir, trustProxy, wrapLedger, ...serviceOptions } = options;
   const testDb = await openTestDb();
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', destination: logs });
   const ledger = createLedger(testDb.db);
   const services = createServices({
     db: testDb.db,
-    ledger,
+    ledger: wrapLedger === undefined ? ledger : wrapLedger(ledger),
     logger,
     identityRateLimits: relaxedRateLimits,
     ...serviceOptions,
