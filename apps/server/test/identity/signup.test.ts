@@ -103,7 +103,8 @@ describe('POST /wallet/v1/users (sign-up)', () => {
     { name: 'missing name', body: { name: undefined }, code: 'invalid_request', param: 'name' },
     { name: 'blank name', body: { name: '   ' }, code: 'invalid_request', param: 'name' },
     { name: 'name over-long', body: { name: 'n'.repeat(101) }, code: 'invalid_request', param: 'name' },
-    { name: 'name with control character', body: { name: 'Eve\u0000' }, code: 'invalid_request', param: 'name' },
+    { name: 'name with control character', body: { name: 'Eve\u0007' }, code: 'invalid_request', param: 'name' },
+    { name: 'name with NUL', body: { name: 'Eve\u0000' }, code: 'parameter_invalid_characters', param: 'name' },
     { name: 'extra field', body: { is_admin: true }, code: 'invalid_request', param: 'is_admin' },
     { name: 'wrong type', body: { name: 42 }, code: 'invalid_request', param: 'name' },
   ];

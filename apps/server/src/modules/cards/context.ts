@@ -1,5 +1,6 @@
 import type { Db } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
+import type { CardNetworkPort } from '../payments/index.js';
 import { createCardGateway, type CardGateway, type CardTransactionOutcome } from './gateway/index.js';
 import { createPaymentMethods, type PaymentMethods } from './methods/index.js';
 import { createCardNetworkConnector, type CardNetworkConnector } from './network/index.js';
@@ -44,34 +45,8 @@ export interface CardsContext {
   gateway: CardGateway;
   connector: CardNetworkConnector;
   walletCards: WalletCards;
-  /** The payments context's CardNetworkPort. */
-  paymentsPort: {
-    authorize(input: {
-      ctx: { accountId: string; livemode: boolean };
-      chargeId: string;
-      paymentMethodId: string;
-      amountMinor: bigint;
-      currency: string;
-      captureMethod: 'automatic' | 'manual';
-      authenticated?: boolean;
-    }): Promise<CardOutcome>;
-    capture(input: { chargeId: string; amountMinor: bigint }): Promise<CardOutcome>;
-    void(input: { chargeId: string }): Promise<void>;
-    refund(input: {
-      ctx: { accountId: string; livemode: boolean };
-      refundId: string;
-      paymentMethodId: string;
-      amountMinor: bigint;
-      currency: string;
-    }): Promise<CardOutcome>;
-    /**
-     * Recovery: the outcome of a charge's authorization or sale, closing its reference unsent when
-     * no attempt was ever recorded (then failed); null while a send is still under way.
-     */
-    resolveCharge(input: { chargeId: string; captureMethod: 'automatic' | 'manual' }): Promise<CardOutcome | null>;
-    /** Recovery: the same for a refund's credit. */
-    resolveRefund(input: { refundId: string }): Promise<CardOutcome | null>;
-  };
+  /** The payments context's card network port, implemented here. */
+  paymentsPort: CardNetworkPort;
   /** Recovery of a top-up's card charge (see paymentsPort.resolveCharge). */
   resolveWalletCharge(reference: string): Promise<CardOutcome | null>;
   /** Charges a wallet user's saved card for a top-up (idempotent by reference). */

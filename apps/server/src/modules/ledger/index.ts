@@ -26,3 +26,4 @@ export {
   type LedgerVerifyCheck,
 } from './verify.js';
 export { transferIdFrom } from './ids.js';
+export { accountCodes, transferCodes } from './codes.js';

@@ -4,6 +4,7 @@ import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { amountMinorMax, isKnownCurrency } from '../../platform/money.js';
 import { accountFlagBits, applyBatch, metadataEqual, type BatchState, type Submission } from './apply.js';
+import { transferCodes } from './codes.js';
 import { isUuid, transferIdFrom } from './ids.js';
 import {
   closeAccountRow,
@@ -90,7 +91,7 @@ const phases = new Set(['single', 'pending', 'post_pending', 'void_pending']);
 /** PostgreSQL errors that mean "another transaction got there first": the batch is retried whole. */
 const retryableSqlStates = new Set(['23505', '40P01', '40001']);
 /** Transfer code the expiry sweep uses for the void it posts. */
-export const expiryTransferCode = 65535;
+export const expiryTransferCode = transferCodes.expiry;
 
 function invalid(message: string, param: string): AppError {
   return new AppError('invalid_request', { message, param });

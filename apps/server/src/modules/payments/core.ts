@@ -89,7 +89,7 @@ export function createPaymentAccounts(ledger: Ledger): PaymentAccounts {
     testPayer: (currency) =>
       ensure(transferIdFrom('payments.system', `false:${currency}:test_payer_clearing`), {
         currency,
-        code: 203,
+        code: paymentAccountCodes.testPayerClearing,
         metadata: { purpose: 'test_payer_clearing' },
       }),
   };

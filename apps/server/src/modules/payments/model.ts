@@ -2,6 +2,7 @@ import type { SqlExecutor } from '../../platform/db.js';
 import { newObjectId } from '../../platform/ids.js';
 import type { IdempotentCall } from '../../platform/idempotency.js';
 import type { CardOutcome } from '../cards/index.js';
+import { accountCodes, transferCodes } from '../ledger/index.js';
 
 /**
  * The payments context's objects and the ports it needs from others. Pure types and constants:
@@ -163,8 +164,18 @@ export interface WorkflowCall {
   call?: IdempotentCall | null;
 }
 
-export const paymentAccountCodes = { merchantBalance: 200, feeRevenue: 201, cardNetworkClearing: 204 } as const;
-export const paymentTransferCodes = { charge: 2001, fee: 2002, refund: 2003, feeRefund: 2004 } as const;
+export const paymentAccountCodes = {
+  merchantBalance: accountCodes.merchantBalance,
+  feeRevenue: accountCodes.feeRevenue,
+  testPayerClearing: accountCodes.testPayerClearing,
+  cardNetworkClearing: accountCodes.cardNetworkClearing,
+} as const;
+export const paymentTransferCodes = {
+  charge: transferCodes.charge,
+  fee: transferCodes.fee,
+  refund: transferCodes.refund,
+  feeRefund: transferCodes.feeRefund,
+} as const;
 
 export const paymentLimits = {
   descriptionLengthMax: 1000,

@@ -3,7 +3,7 @@ import { AppError, assert } from '../../platform/errors.js';
 import type { IdempotencyStore } from '../../platform/idempotency.js';
 import { currencyInfo } from '../../platform/money.js';
 import type { NotificationWriter } from '../events/types.js';
-import { transferIdFrom, type Ledger } from '../ledger/index.js';
+import { accountCodes, transferCodes as ledgerTransferCodes, transferIdFrom, type Ledger } from '../ledger/index.js';
 import type { CardOutcome } from '../cards/index.js';
 import type { KycTier, TierLimits, WalletLimitsTable } from './tiers.js';
 
@@ -43,9 +43,9 @@ export interface WalletCardFunding {
 }
 
 /** Ledger account codes (kinds) and transfer codes the wallets context uses. */
-export const walletAccountCode = 1;
-export const topupClearingAccountCode = 100;
-export const transferCodes = { topup: 1001, p2p: 1002 } as const;
+export const walletAccountCode = accountCodes.wallet;
+export const topupClearingAccountCode = accountCodes.topupClearing;
+export const transferCodes = { topup: ledgerTransferCodes.topup, p2p: ledgerTransferCodes.p2p } as const;
 
 export const walletLimits = {
   noteLengthMax: 140,

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../platform/db.js';
+import type { WalletPayerPort } from '../payments/index.js';
 import { AppError } from '../../platform/errors.js';
 import type { WalletsCore } from './core.js';
 import * as repo from './repository.js';
@@ -15,22 +15,11 @@ export function holdRowId(holdId: string): string {
   return repo.digestId('txn', holdId, 'payment');
 }
 
-export function createWalletPayer(core: WalletsCore) {
+export function createWalletPayer(core: WalletsCore): WalletPayerPort {
   return {
-    ledgerAccount: (userId: string, currency: string) => core.walletAccount(userId, currency),
+    ledgerAccount: (userId, currency) => core.walletAccount(userId, currency),
 
-    async hold(
-      tx: SqlExecutor,
-      input: {
-        holdId: string;
-        userId: string;
-        amountMinor: bigint;
-        currency: string;
-        merchantName: string;
-        merchantAccountId: string;
-        reference: string;
-      },
-    ): Promise<void> {
+    async hold(tx, input) {
       core.checkAmount(input.amountMinor, input.currency);
       const payer = await repo.profileOf(tx, input.userId);
       if (payer.frozen) throw new AppError('wallet_frozen');
@@ -60,11 +49,7 @@ export function createWalletPayer(core: WalletsCore) {
       });
     },
 
-    async settle(
-      tx: SqlExecutor,
-      holdId: string,
-      outcome: { succeeded: true } | { succeeded: false; failureCode: string },
-    ): Promise<void> {
+    async settle(tx, holdId, outcome) {
       const finished = await repo.finishTransaction(
         tx,
         holdRowId(holdId),
@@ -96,17 +81,7 @@ export function createWalletPayer(core: WalletsCore) {
       });
     },
 
-    async refunded(
-      tx: SqlExecutor,
-      input: {
-        userId: string;
-        amountMinor: bigint;
-        currency: string;
-        merchantName: string;
-        merchantAccountId: string;
-        reference: string;
-      },
-    ): Promise<void> {
+    async refunded(tx, input) {
       const id = repo.digestId('txn', input.userId, input.reference, 'refund');
       const inserted = await repo.insertTransaction(tx, {
         id,

@@ -9,6 +9,7 @@ import {
   type WalletUser,
   type WalletsCoreDeps,
 } from './core.js';
+import type { WalletPayerPort } from '../payments/index.js';
 import { createWalletPayer } from './payer.js';
 import * as repo from './repository.js';
 import type { KycTier, TierLimits } from './tiers.js';
@@ -65,10 +66,10 @@ export interface WalletService {
   /** Payments at or below this need no PIN (scanned codes); null: always ask. */
   noPinMax(currency: string, tier: KycTier): bigint | null;
   /** The payments context's WalletPayerPort (live wallet payments to merchants). */
-  ledgerAccount(userId: string, currency: string): Promise<string>;
-  hold: ReturnType<typeof createWalletPayer>['hold'];
-  settle: ReturnType<typeof createWalletPayer>['settle'];
-  refunded: ReturnType<typeof createWalletPayer>['refunded'];
+  ledgerAccount: WalletPayerPort['ledgerAccount'];
+  hold: WalletPayerPort['hold'];
+  settle: WalletPayerPort['settle'];
+  refunded: WalletPayerPort['refunded'];
   /** Finishes transfers and top-ups a crash left pending (the worker calls it). */
   recover(options: {
     olderThanMs: number;

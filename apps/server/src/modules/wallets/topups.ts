@@ -1,5 +1,10 @@
 import { AppError, assert } from '../../platform/errors.js';
-import { recordedFailure, requestHash, type IdempotentOutcome } from '../../platform/idempotency.js';
+import {
+  recordedFailure,
+  requestHash,
+  type IdempotentAttempt,
+  type IdempotentOutcome,
+} from '../../platform/idempotency.js';
 import { transferIdFrom, type TransferResult, type TransferResultCode } from '../ledger/index.js';
 import type { CardOutcome } from '../cards/index.js';
 import { transferCodes, type WalletsCore } from './core.js';
@@ -66,7 +71,7 @@ export async function topup(
     async (attempt) => {
       const id = repo.digestId('txn', userId, attempt.call.key, 'topup');
       if ((await repo.transactionById(core.db, id)) === null) {
-        await claimTopup(core, userId, attempt.call.key, request, id);
+        await claimTopup(core, userId, attempt, request, id);
       }
       return answerFor(await continueTopup(core, id, 'send'));
     },
@@ -114,10 +119,11 @@ function isCardSource(core: WalletsCore, source: string): boolean {
 async function claimTopup(
   core: WalletsCore,
   userId: string,
-  key: string,
+  attempt: IdempotentAttempt,
   request: TopupRequest,
   id: string,
 ): Promise<void> {
+  const key = attempt.call.key;
   core.checkAmount(request.amountMinor, request.currency);
   if (isCardSource(core, request.source)) {
     // Another user's card, or an unknown one: refused here, before any row is written.
@@ -133,6 +139,7 @@ async function claimTopup(
   await checkOwnCap(core, userId, request.currency, request.amountMinor);
   await core.walletAccount(userId, request.currency);
   await core.db.transaction(async (tx) => {
+    await core.idempotency.recordPoint(tx, attempt.call, 'topup_claimed', { transaction: id });
     await repo.insertTransaction(tx, {
       id,
       userId,

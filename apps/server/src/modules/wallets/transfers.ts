@@ -54,7 +54,7 @@ async function runTransfer(
   const sentId = repo.digestId('txn', senderId, key, 'sent');
   const existing = await repo.transactionById(core.db, sentId);
   if (existing === null) {
-    await claimTransfer(core, senderId, key, request, sentId);
+    await claimTransfer(core, senderId, attempt, request, sentId);
   }
   const finished = await continueTransfer(core, sentId);
   return answerFor(finished);
@@ -83,10 +83,11 @@ function failureCodeOf(code: string | null): 'insufficient_funds' | 'wallet_froz
 async function claimTransfer(
   core: WalletsCore,
   senderId: string,
-  key: string,
+  attempt: IdempotentAttempt,
   request: TransferRequest,
   sentId: string,
 ): Promise<void> {
+  const key = attempt.call.key;
   core.checkAmount(request.amountMinor, request.currency);
   const sender = await repo.profileOf(core.db, senderId);
   if (sender.frozen) throw new AppError('wallet_frozen');
@@ -126,6 +127,7 @@ async function claimTransfer(
       limits: core.tierLimits(request.currency, sender.kycTier),
       periods,
     });
+    await core.idempotency.recordPoint(tx, attempt.call, 'transfer_claimed', { transaction: sentId });
   });
 }
 
