@@ -5,7 +5,7 @@ import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { RateLimiter, rateLimitedError } from '../../platform/rate-limit.js';
-import type { NotificationWriter } from '../events/types.js';
+import type { NotificationWriter } from '../events/index.js';
 import {
   checkPasswordPolicy,
   checkPinPolicy,

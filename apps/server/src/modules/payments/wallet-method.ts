@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
 import { AppError } from '../../platform/errors.js';
 import type { IdempotentCall } from '../../platform/idempotency.js';
-import type { NotificationWriter } from '../events/types.js';
+import type { NotificationWriter } from '../events/index.js';
 import type { WalletService } from '../wallets/index.js';
 import {
   newId,

@@ -2,7 +2,7 @@ import type { Db } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import type { IdempotencyStore } from '../../platform/idempotency.js';
 import { currencyInfo } from '../../platform/money.js';
-import type { NotificationWriter } from '../events/types.js';
+import type { NotificationWriter } from '../events/index.js';
 import { accountCodes, transferCodes as ledgerTransferCodes, transferIdFrom, type Ledger } from '../ledger/index.js';
 import type { CardOutcome } from '../cards/index.js';
 import type { KycTier, TierLimits, WalletLimitsTable } from './tiers.js';
