@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { FastifyError } from 'fastify';
 import { AppError, errorCatalog, isAppError, type ErrorCode } from '../platform/errors.js';
 import { limits } from '../platform/limits.js';
@@ -37,6 +38,28 @@ export interface V1ErrorBody {
     request_log_url?: string;
   };
 }
+
+/** The error body's schema (open: Stripe adds fields to some errors), for every /v1 route's 4xx and 5xx. */
+export const V1ErrorSchema = Type.Object(
+  {
+    error: Type.Object(
+      {
+        type: Type.String(),
+        code: Type.Optional(Type.String()),
+        message: Type.String(),
+        param: Type.Optional(Type.String()),
+        decline_code: Type.Optional(Type.String()),
+        charge: Type.Optional(Type.String()),
+        doc_url: Type.Optional(Type.String()),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+
+/** Spread into a /v1 route's `response`: its error answers, documented. */
+export const v1ErrorResponses = { '4xx': V1ErrorSchema, '5xx': V1ErrorSchema } as const;
 
 const mappings = new Map<string, V1ErrorMapping>();
 

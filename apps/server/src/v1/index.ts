@@ -14,6 +14,8 @@ export {
 } from './plugin.js';
 export {
   registerV1ErrorCodes,
+  v1ErrorResponses,
+  V1ErrorSchema,
   v1ErrorResponse,
   bracketParam,
   type StripeErrorType,

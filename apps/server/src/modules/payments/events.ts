@@ -2,7 +2,7 @@ import type { SqlExecutor } from '../../platform/db.js';
 import { assert } from '../../platform/errors.js';
 import type { PaymentEventSink } from './model.js';
 import * as repo from './repository.js';
-import { chargeDto, intentDto, refundDto } from './v1-routes.js';
+import { chargeDto, intentDto, refundDto } from './wire.js';
 
 type RecordEvent = (
   tx: SqlExecutor,
