@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors.js';
 import type { Migration } from '../../platform/migrations.js';
 import { formatMinor } from '../../platform/money.js';
 import type { CardForPayment, MerchantContext, PaymentIntent, PaymentService } from './service.js';
+import { transitionChallenge } from './state-machine.js';
 
 /**
  * 3-D Secure-like step-up for card payments. When the issuer answers "authentication required"
@@ -62,112 +63,125 @@ export interface CardChallengePorts {
   merchantName(accountId: string): Promise<string>;
 }
 
-export type CardChallenges = ReturnType<typeof createCardChallenges>;
-
-export function createCardChallenges(deps: {
+/** What the 3-D Secure challenges work with (built once by createCardChallenges). */
+interface CardChallengeDeps {
   db: Db;
   payments: PaymentService;
   ports: CardChallengePorts;
-  now?: () => Date;
-}) {
-  const { db, payments, ports } = deps;
-  const now = deps.now ?? (() => new Date());
+  now: () => Date;
+}
 
-  async function find(id: string): Promise<ChallengeRow | null> {
-    if (!/^chl_[0-9A-Za-z]{22}$/.test(id)) return null;
-    const rows = await db.query<ChallengeRow>('select * from payments_card_challenges where id = $1', [id]);
-    return rows[0] ?? null;
-  }
+export interface CardChallenges {
+  /**
+   * Turns an intent whose card asked for authentication into requires_action with a challenge.
+   * `baseUrl` is where this server is reached (the page's address is built from it).
+   */
+  start(
+    ctx: MerchantContext,
+    intent: PaymentIntent,
+    options: { baseUrl: string; returnUrl: string | null },
+  ): Promise<PaymentIntent>;
+  /** The page's facts; null when there is no such (or an expired) challenge. */
+  describe(id: string): Promise<{ merchantName: string; amountMinor: bigint; currency: string } | null>;
+  /**
+   * The cardholder's answer. Completed: the payment goes out again as authenticated. Failed: the
+   * intent returns to requires_payment_method with payment_intent_authentication_failure.
+   * Returns where to send the browser (the return_url with Stripe's query parameters) and the intent.
+   */
+  answer(id: string, result: 'complete' | 'fail'): Promise<{ intent: PaymentIntent; redirectTo: string | null }>;
+}
 
+export function createCardChallenges(options: Omit<CardChallengeDeps, 'now'> & { now?: () => Date }): CardChallenges {
+  const deps: CardChallengeDeps = { ...options, now: options.now ?? (() => new Date()) };
   return {
-    /**
-     * Turns an intent whose card asked for authentication into requires_action with a challenge.
-     * `baseUrl` is where this server is reached (the page's address is built from it).
-     */
-    async start(
-      ctx: MerchantContext,
-      intent: PaymentIntent,
-      options: { baseUrl: string; returnUrl: string | null },
-    ): Promise<PaymentIntent> {
-      if (intent.paymentMethodId === null) throw new Error('assertion failed: a card intent has its PaymentMethod');
-      if (options.returnUrl !== null && !/^https?:\/\//.test(options.returnUrl)) {
-        throw new AppError('invalid_request', { message: 'return_url must be an http(s) URL.', param: 'return_url' });
-      }
-      const id = newObjectId('chl');
-      await db.query(
-        `insert into payments_card_challenges (id, account_id, livemode, payment_intent_id, payment_method_id, return_url,
-           status, expires_at)
-         values ($1, $2, $3, $4, $5, $6, 'pending', $7)`,
-        [
-          id,
-          ctx.accountId,
-          ctx.livemode,
-          intent.id,
-          intent.paymentMethodId,
-          options.returnUrl,
-          new Date(now().getTime() + cardChallengeLimits.ttlMs),
-        ],
-      );
-      return payments.requireAction(
-        ctx,
-        intent.id,
-        {
-          type: 'redirect_to_url',
-          redirect_to_url: { url: `${options.baseUrl}/3ds/challenges/${id}`, return_url: options.returnUrl },
-        },
-        'card',
-      );
-    },
-
-    /** The page's facts; null when there is no such (or an expired) challenge. */
-    async describe(id: string): Promise<{ merchantName: string; amountMinor: bigint; currency: string } | null> {
-      const row = await find(id);
-      if (row === null || row.status !== 'pending' || row.expires_at <= now()) return null;
-      const ctx = { accountId: row.account_id, livemode: row.livemode };
-      const intent = await payments.retrieveIntent(ctx, row.payment_intent_id);
-      return {
-        merchantName: await ports.merchantName(row.account_id),
-        amountMinor: intent.amountMinor,
-        currency: intent.currency,
-      };
-    },
-
-    /**
-     * The cardholder's answer. Completed: the payment goes out again as authenticated. Failed: the
-     * intent returns to requires_payment_method with payment_intent_authentication_failure.
-     * Returns where to send the browser (the return_url with Stripe's query parameters) and the intent.
-     */
-    async answer(
-      id: string,
-      result: 'complete' | 'fail',
-    ): Promise<{ intent: PaymentIntent; redirectTo: string | null }> {
-      const claimed = await db.query<ChallengeRow>(
-        `update payments_card_challenges set status = $2 where id = $1 and status = 'pending' and expires_at > $3
-         returning *`,
-        [id, result === 'complete' ? 'completed' : 'failed', now()],
-      );
-      const row = claimed[0];
-      if (row === undefined) {
-        throw new AppError('not_found', { message: 'This authentication is over or has expired.', param: 'id' });
-      }
-      const ctx = { accountId: row.account_id, livemode: row.livemode };
-      let intent: PaymentIntent;
-      if (result === 'complete') {
-        const card = await ports.cardForPayment(ctx, row.payment_method_id);
-        intent = await payments.confirmWithCard(ctx, row.payment_intent_id, card, { authenticated: true });
-      } else {
-        intent = await payments.failAuthentication(ctx, row.payment_intent_id);
-      }
-      let redirectTo: string | null = null;
-      if (row.return_url !== null) {
-        const url = new URL(row.return_url);
-        url.searchParams.set('payment_intent', intent.id);
-        url.searchParams.set('payment_intent_client_secret', intent.clientSecret);
-        redirectTo = url.toString();
-      }
-      return { intent, redirectTo };
-    },
+    start: (ctx, intent, startOptions) => startChallenge(deps, ctx, intent, startOptions),
+    describe: (id) => describeChallenge(deps, id),
+    answer: (id, result) => answerChallenge(deps, id, result),
   };
+}
+
+async function find(deps: CardChallengeDeps, id: string): Promise<ChallengeRow | null> {
+  if (!/^chl_[0-9A-Za-z]{22}$/.test(id)) return null;
+  const rows = await deps.db.query<ChallengeRow>('select * from payments_card_challenges where id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+async function startChallenge(
+  deps: CardChallengeDeps,
+  ctx: MerchantContext,
+  intent: PaymentIntent,
+  options: { baseUrl: string; returnUrl: string | null },
+): Promise<PaymentIntent> {
+  if (intent.paymentMethodId === null) throw new Error('assertion failed: a card intent has its PaymentMethod');
+  if (options.returnUrl !== null && !/^https?:\/\//.test(options.returnUrl)) {
+    throw new AppError('invalid_request', { message: 'return_url must be an http(s) URL.', param: 'return_url' });
+  }
+  const id = newObjectId('chl');
+  await deps.db.query(
+    `insert into payments_card_challenges (id, account_id, livemode, payment_intent_id, payment_method_id, return_url,
+       status, expires_at)
+     values ($1, $2, $3, $4, $5, $6, 'pending', $7)`,
+    [
+      id,
+      ctx.accountId,
+      ctx.livemode,
+      intent.id,
+      intent.paymentMethodId,
+      options.returnUrl,
+      new Date(deps.now().getTime() + cardChallengeLimits.ttlMs),
+    ],
+  );
+  return deps.payments.requireAction(
+    ctx,
+    intent.id,
+    {
+      type: 'redirect_to_url',
+      redirect_to_url: { url: `${options.baseUrl}/3ds/challenges/${id}`, return_url: options.returnUrl },
+    },
+    'card',
+  );
+}
+
+async function describeChallenge(
+  deps: CardChallengeDeps,
+  id: string,
+): Promise<{ merchantName: string; amountMinor: bigint; currency: string } | null> {
+  const row = await find(deps, id);
+  if (row === null || row.status !== 'pending' || row.expires_at <= deps.now()) return null;
+  const ctx = { accountId: row.account_id, livemode: row.livemode };
+  const intent = await deps.payments.retrieveIntent(ctx, row.payment_intent_id);
+  return {
+    merchantName: await deps.ports.merchantName(row.account_id),
+    amountMinor: intent.amountMinor,
+    currency: intent.currency,
+  };
+}
+
+async function answerChallenge(
+  deps: CardChallengeDeps,
+  id: string,
+  result: 'complete' | 'fail',
+): Promise<{ intent: PaymentIntent; redirectTo: string | null }> {
+  const row = (await transitionChallenge(deps.db, id, result, deps.now())) as ChallengeRow | null;
+  if (row === null) {
+    throw new AppError('not_found', { message: 'This authentication is over or has expired.', param: 'id' });
+  }
+  const ctx = { accountId: row.account_id, livemode: row.livemode };
+  let intent: PaymentIntent;
+  if (result === 'complete') {
+    const card = await deps.ports.cardForPayment(ctx, row.payment_method_id);
+    intent = await deps.payments.confirmWithCard(ctx, row.payment_intent_id, card, { authenticated: true });
+  } else {
+    intent = await deps.payments.failAuthentication(ctx, row.payment_intent_id);
+  }
+  let redirectTo: string | null = null;
+  if (row.return_url !== null) {
+    const url = new URL(row.return_url);
+    url.searchParams.set('payment_intent', intent.id);
+    url.searchParams.set('payment_intent_client_secret', intent.clientSecret);
+    redirectTo = url.toString();
+  }
+  return { intent, redirectTo };
 }
 
 function escapeHtml(text: string): string {

@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
+import { assert } from '../../platform/errors.js';
 import type { IdempotentAttempt, IdempotentCall } from '../../platform/idempotency.js';
-import { isKnownCurrency } from '../../platform/money.js';
 import type { PageRequest } from '../../v1/index.js';
 import type { Ledger } from '../ledger/index.js';
-import { createPaymentAccounts, unexpectedState, type PaymentsCore } from './core.js';
+import { createPaymentAccounts, type PaymentsCore } from './core.js';
 import type { Pricing } from './fees.js';
 import {
-  newId,
   type BalanceTransaction,
   type CardForPayment,
   type CardNetworkPort,
@@ -22,17 +19,24 @@ import {
   type WalletPayerPort,
 } from './model.js';
 import * as repo from './repository.js';
-import { transitionIntent } from './state-machine.js';
 import { cancel } from './workflows/cancel.js';
 import { capture } from './workflows/capture.js';
 import { confirm, resumeConfirmation, type ConfirmOptions } from './workflows/confirm.js';
+import {
+  createIntent,
+  failAuthentication,
+  requireAction,
+  setPaymentMethod,
+  updateIntent,
+  type CreateIntentInput,
+} from './workflows/intents.js';
 import { recoverPayments, type RecoveryReport } from './workflows/recovery.js';
 import { refund, type RefundInput, type RefundOptions } from './workflows/refund.js';
 
 export * from './model.js';
 export { chargeFromRow, intentFromRow, refundFromRow, balanceTransactionFromRow } from './repository.js';
 export { createPaymentAccounts, type PaymentAccounts } from './core.js';
-export type { ConfirmOptions, RecoveryReport, RefundInput, RefundOptions };
+export type { ConfirmOptions, CreateIntentInput, RecoveryReport, RefundInput, RefundOptions };
 
 export interface PaymentServiceDeps {
   db: Db;
@@ -51,14 +55,6 @@ export interface PaymentServiceDeps {
   now?: () => Date;
 }
 
-export interface CreateIntentInput {
-  amountMinor: bigint;
-  currency: string;
-  captureMethod?: 'automatic' | 'manual';
-  customerId?: string | null;
-  description?: string | null;
-  metadata?: Record<string, string>;
-}
 
 /** The payments context's service: what routes, other contexts and the worker may call. */
 export interface PaymentService {
@@ -147,130 +143,36 @@ export interface PaymentService {
   ): Promise<{ data: T[]; hasMore: boolean }>;
 }
 
-export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
-  const { db, ledger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const core: PaymentsCore = {
-    db,
-    ledger,
+function coreOf(deps: PaymentServiceDeps): PaymentsCore {
+  return {
+    db: deps.db,
+    ledger: deps.ledger,
     pricingOf: deps.pricingOf,
     merchantName: deps.merchantName ?? (async (accountId) => accountId),
     cards: deps.cards ?? null,
     walletPayer: deps.walletPayer ?? null,
     recovery: deps.recovery ?? null,
-    now,
+    now: deps.now ?? (() => new Date()),
     async recordEvent(tx, ctx, type, objectId) {
       await deps.events?.record(tx, { accountId: ctx.accountId, livemode: ctx.livemode, type, objectId });
     },
-    accounts: createPaymentAccounts(ledger),
+    accounts: createPaymentAccounts(deps.ledger),
   };
+}
 
-  /** Runs one status transition (body answers whether it moved) and reads the intent back. */
-  async function withIntentTransition(
-    ctx: MerchantContext,
-    id: string,
-    body: (tx: SqlExecutor) => Promise<boolean>,
-    verb: string,
-    tx?: SqlExecutor,
-  ): Promise<PaymentIntent> {
-    const run = async (executor: SqlExecutor) => {
-      if (!(await body(executor))) throw unexpectedState(await repo.findIntent(executor, ctx, id), verb);
-      return repo.findIntent(executor, ctx, id);
-    };
-    return tx === undefined ? db.transaction(run) : run(tx);
-  }
+export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
+  const core = coreOf(deps);
+  const { db, ledger } = core;
 
   return {
-    async createIntent(ctx, input, options = {}) {
-      if (!isKnownCurrency(input.currency)) throw new AppError('currency_unsupported', { param: 'currency' });
-      if (input.amountMinor <= 0n) {
-        throw new AppError('invalid_request', { message: 'amount must be positive', param: 'amount' });
-      }
-      const id = options.id ?? newId('pi');
-      const created = await db.transaction(async (tx) => {
-        const intent = await repo.insertIntent(tx, ctx, {
-          id,
-          amountMinor: input.amountMinor,
-          currency: input.currency,
-          captureMethod: input.captureMethod ?? 'automatic',
-          customerId: input.customerId ?? null,
-          description: input.description ?? null,
-          metadata: input.metadata ?? {},
-          clientSecret: `${id}_secret_${randomBytes(16).toString('hex')}`,
-          createdAt: now(),
-        });
-        if (intent !== null) await core.recordEvent(tx, ctx, 'payment_intent.created', id);
-        return intent;
-      });
-      // The id was taken: a retry of the request that created it (its id derives from the key).
-      return created ?? repo.findIntent(db, ctx, id);
-    },
-
+    createIntent: (ctx, input, options = {}) => createIntent(core, ctx, input, options),
     retrieveIntent: (ctx, id) => repo.findIntent(db, ctx, id),
     findIntentForPayer: (id) => repo.intentById(db, id),
-
-    async updateIntent(ctx, id, input) {
-      return db.transaction(async (tx) => {
-        const intent = await repo.findIntent(tx, ctx, id);
-        const amountChangeable =
-          intent.status === 'requires_payment_method' || intent.status === 'requires_confirmation';
-        if (input.amountMinor !== undefined && !amountChangeable) throw unexpectedState(intent, 'update the amount of');
-        if (input.amountMinor !== undefined && input.amountMinor <= 0n) {
-          throw new AppError('invalid_request', { message: 'amount must be positive', param: 'amount' });
-        }
-        await repo.updateIntentFields(tx, ctx, id, input);
-        await core.recordEvent(tx, ctx, 'payment_intent.updated', id);
-        return repo.findIntent(tx, ctx, id);
-      });
-    },
-
+    updateIntent: (ctx, id, input) => updateIntent(core, ctx, id, input),
     requireAction: (ctx, id, nextAction, paymentMethodType, options = {}) =>
-      withIntentTransition(
-        ctx,
-        id,
-        async (tx) => {
-          const moved = await transitionIntent(tx, ctx, id, 'require_action', {
-            nextAction,
-            paymentMethodType,
-            lastPaymentError: null,
-          });
-          if (moved) await core.recordEvent(tx, ctx, 'payment_intent.requires_action', id);
-          return moved;
-        },
-        'confirm',
-        options.tx,
-      ),
-
-    failAuthentication: (ctx, id) =>
-      withIntentTransition(
-        ctx,
-        id,
-        async (tx) => {
-          const intent = await repo.findIntent(tx, ctx, id);
-          const moved = await transitionIntent(tx, ctx, id, 'fail_authentication', {
-            nextAction: null,
-            lastPaymentError: {
-              type: 'invalid_request_error',
-              code: 'payment_intent_authentication_failure',
-              message:
-                'The provided PaymentMethod has failed authentication. Provide a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
-              ...(intent.paymentMethodId === null ? {} : { payment_method: { id: intent.paymentMethodId } }),
-            },
-          });
-          if (moved) await core.recordEvent(tx, ctx, 'payment_intent.payment_failed', id);
-          return moved;
-        },
-        'authenticate',
-      ),
-
-    setPaymentMethod: (ctx, id, paymentMethodId, type) =>
-      withIntentTransition(
-        ctx,
-        id,
-        (tx) => transitionIntent(tx, ctx, id, 'set_payment_method', { paymentMethodId, paymentMethodType: type }),
-        'update',
-      ),
-
+      requireAction(core, ctx, id, { nextAction, paymentMethodType, ...options }),
+    failAuthentication: (ctx, id) => failAuthentication(core, ctx, id),
+    setPaymentMethod: (ctx, id, paymentMethodId, type) => setPaymentMethod(core, ctx, id, paymentMethodId, type),
     confirmWithPayer: (ctx, id, payer, paymentMethodType, options = {}) =>
       confirm(core, ctx, id, { kind: 'payer', payer, paymentMethodType }, options),
 
@@ -293,7 +195,7 @@ export function createPaymentService(deps: PaymentServiceDeps): PaymentService {
     retrieveRefund: (ctx, id) => repo.findRefund(db, ctx, id),
     refundsOf: (ctx, chargeId) => repo.refundsOfCharge(db, ctx, chargeId),
     balanceTransaction: (ctx, id) => repo.findBalanceTransaction(db, ctx, id),
-    balance: (ctx) => repo.balanceByCurrency(db, ctx, now()),
+    balance: (ctx) => repo.balanceByCurrency(db, ctx, core.now()),
 
     async ledgerBalance(ctx, currency) {
       const [account] = await ledger.lookupAccounts([await core.accounts.merchant(ctx, currency)]);

@@ -48,21 +48,20 @@ export interface PaymentApprovalRoutesOptions {
   authenticate: (request: FastifyRequest) => Promise<{ userId: string }>;
 }
 
-/**
- * /wallet/v1/payment_approvals: a scanned payment above the no-PIN threshold waits here until the
- * payer approves it with the PIN (or 60 s pass and it is canceled).
- */
-export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRoutesOptions> = async (app, options) => {
-  const userIds = new WeakMap<FastifyRequest, string>();
-  app.addHook('onRequest', async (request) => {
-    userIds.set(request, (await options.authenticate(request)).userId);
-  });
-  const userOf = (request: FastifyRequest): string => {
-    const userId = userIds.get(request);
-    assert(userId !== undefined, 'approval route ran without authentication');
-    return userId;
-  };
+type WalletApp = Parameters<FastifyPluginAsyncTypebox<PaymentApprovalRoutesOptions>>[0];
+type UserOf = (request: FastifyRequest) => string;
 
+const QrBody = Type.String({ minLength: 1, maxLength: 512 });
+const PreviewSchema = Type.Object({
+  object: Type.Literal('qr_preview'),
+  dynamic: Type.Boolean(),
+  merchant: Type.Object({ id: Type.String(), name: Type.String() }),
+  amount: Type.Union([Type.Integer(), Type.Null()]),
+  currency: Type.String(),
+  payment_intent: Type.Union([Type.String(), Type.Null()]),
+});
+
+function listApprovalsRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userOf: UserOf): void {
   app.get(
     '/payment_approvals',
     {
@@ -84,7 +83,9 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
       has_more: false,
     }),
   );
+}
 
+function approveRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userOf: UserOf): void {
   app.post(
     '/payment_approvals/:id',
     {
@@ -105,17 +106,9 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
       return { approval: approvalDto(approval), payment_intent: { id: intent.id, status: intent.status } };
     },
   );
+}
 
-  const QrBody = Type.String({ minLength: 1, maxLength: 512 });
-  const PreviewSchema = Type.Object({
-    object: Type.Literal('qr_preview'),
-    dynamic: Type.Boolean(),
-    merchant: Type.Object({ id: Type.String(), name: Type.String() }),
-    amount: Type.Union([Type.Integer(), Type.Null()]),
-    currency: Type.String(),
-    payment_intent: Type.Union([Type.String(), Type.Null()]),
-  });
-
+function resolveQrRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userOf: UserOf): void {
   app.post(
     '/qr/resolve',
     {
@@ -137,7 +130,9 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
       };
     },
   );
+}
 
+function payQrRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userOf: UserOf): void {
   app.post(
     '/qr/pay',
     {
@@ -196,4 +191,26 @@ export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRou
       return outcome.body;
     },
   );
+}
+
+/**
+ * /wallet/v1/payment_approvals: a scanned payment above the no-PIN threshold waits here until the
+ * payer approves it with the PIN (or 60 s pass and it is canceled); and /wallet/v1/qr: resolving
+ * and paying a merchant's QR.
+ */
+export const paymentApprovalRoutes: FastifyPluginAsyncTypebox<PaymentApprovalRoutesOptions> = async (app, options) => {
+  const userIds = new WeakMap<FastifyRequest, string>();
+  app.addHook('onRequest', async (request) => {
+    userIds.set(request, (await options.authenticate(request)).userId);
+  });
+  const userOf = (request: FastifyRequest): string => {
+    const userId = userIds.get(request);
+    assert(userId !== undefined, 'approval route ran without authentication');
+    return userId;
+  };
+
+  listApprovalsRoute(app, options, userOf);
+  approveRoute(app, options, userOf);
+  resolveQrRoute(app, options, userOf);
+  payQrRoute(app, options, userOf);
 };

@@ -12,7 +12,7 @@ import {
   v1Scope,
 } from '../../../v1/index.js';
 import { AppError } from '../../../platform/errors.js';
-import type { BalanceTransaction, Charge, Refund } from '../model.js';
+import type { BalanceTransaction, Charge, MerchantContext, Refund } from '../model.js';
 import {
   BalanceSchema,
   BalanceTransactionListSchema,
@@ -73,6 +73,41 @@ export function listChargesRoute(app: V1App, options: PaymentRoutesOptions): voi
   );
 }
 
+/** The charge a refund request names: `charge`, or the latest charge of `payment_intent` (both: the same). */
+async function chargeToRefund(
+  payments: PaymentRoutesOptions['payments'],
+  scope: MerchantContext,
+  body: { charge?: string; payment_intent?: string },
+): Promise<string> {
+  let chargeId = body.charge;
+  if (chargeId !== undefined && body.payment_intent !== undefined) {
+    const charge = await payments.retrieveCharge(scope, chargeId);
+    if (charge.paymentIntentId !== body.payment_intent) {
+      throw new AppError('parameter_invalid', {
+        message: `The charge '${chargeId}' does not belong to the PaymentIntent '${body.payment_intent}'. Pass one of them, or both of the same payment.`,
+        param: 'payment_intent',
+      });
+    }
+  }
+  if (chargeId === undefined) {
+    if (body.payment_intent === undefined) {
+      throw new AppError('parameter_missing', {
+        message: 'Provide a charge or a payment_intent to refund.',
+        param: 'charge',
+      });
+    }
+    const intent = await payments.retrieveIntent(scope, body.payment_intent);
+    if (intent.latestChargeId === null) {
+      throw new AppError('charge_not_refundable', {
+        param: 'payment_intent',
+        message: 'This PaymentIntent has no charge.',
+      });
+    }
+    chargeId = intent.latestChargeId;
+  }
+  return chargeId;
+}
+
 export function createRefundRoute(app: V1App, options: PaymentRoutesOptions): void {
   const { payments, walletMethod } = options;
   app.post(
@@ -103,32 +138,7 @@ export function createRefundRoute(app: V1App, options: PaymentRoutesOptions): vo
     async (request) => {
       const scope = v1Scope(request);
       const body = request.body;
-      let chargeId = body.charge;
-      if (chargeId !== undefined && body.payment_intent !== undefined) {
-        const charge = await payments.retrieveCharge(scope, chargeId);
-        if (charge.paymentIntentId !== body.payment_intent) {
-          throw new AppError('parameter_invalid', {
-            message: `The charge '${chargeId}' does not belong to the PaymentIntent '${body.payment_intent}'. Pass one of them, or both of the same payment.`,
-            param: 'payment_intent',
-          });
-        }
-      }
-      if (chargeId === undefined) {
-        if (body.payment_intent === undefined) {
-          throw new AppError('parameter_missing', {
-            message: 'Provide a charge or a payment_intent to refund.',
-            param: 'charge',
-          });
-        }
-        const intent = await payments.retrieveIntent(scope, body.payment_intent);
-        if (intent.latestChargeId === null) {
-          throw new AppError('charge_not_refundable', {
-            param: 'payment_intent',
-            message: 'This PaymentIntent has no charge.',
-          });
-        }
-        chargeId = intent.latestChargeId;
-      }
+      const chargeId = await chargeToRefund(payments, scope, body);
       const ids = v1RequestIds(request);
       const refundId = await ids.idFor('re', 'refund');
       const refund = await walletMethod.refund(
