@@ -55,7 +55,6 @@ export interface PaymentServiceDeps {
   now?: () => Date;
 }
 
-
 /** The payments context's service: what routes, other contexts and the worker may call. */
 export interface PaymentService {
   /** Creates an intent; with options.id (derived from an idempotency key) a second create returns the first. */
