@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { newObjectId } from '../merchants/index.js';
-import { recordEvent } from '../merchant-events/index.js';
+import { recordEvent } from '../events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../v1/index.js';
 
 export interface AddressWire {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
 import { base62Alphabet, randomBase62 } from '../../../platform/ids.js';
-import { recordEvent } from '../../merchant-events/index.js';
+import { recordEvent } from '../../events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../../v1/index.js';
 import { testCardByNumber, testCardByPaymentMethodToken, testCardByToken, type TestCard } from '../test-cards.js';
 import { checkCvc, checkExpiry, checkPan, panValid, type CardBrand, type CardVault } from '../vault/index.js';

@@ -1,7 +1,7 @@
-import type { Logger } from '../../platform/logger.js';
-import type { Db } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
+import type { Db } from '../../../platform/db.js';
+import { AppError, assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
 import { isNotificationId } from './ids.js';
 import type { Notification } from './notification.js';
 import { selectNotificationsByIds } from './repository.js';

@@ -2,12 +2,12 @@ import { PassThrough } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
+import { assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
 import type { Notification } from './notification.js';
 import type { Notifications } from './notifications.js';
 import { notificationTypes } from './types.js';
-import { errorResponses } from '../../platform/http-schemas.js';
+import { errorResponses } from '../../../platform/http-schemas.js';
 
 export interface NotificationRoutesOptions {
   notifications: Notifications;

@@ -1,10 +1,10 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
-import type { Logger } from '../../platform/logger.js';
-import { newObjectId } from '../merchants/index.js';
-import type { MerchantEvents } from '../merchant-events/index.js';
-import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../v1/index.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { AppError, assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
+import { newObjectId } from '../../../platform/ids.js';
+import type { MerchantEvents } from '../merchant-events/service.js';
+import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../../v1/index.js';
 import { endpointColumns, refreshEventDeliveryState, type EndpointRow } from './repository.js';
 import { checkTarget, systemResolver, type HostResolver } from './address-policy.js';
 import { deliverDue, type DeliveryReport } from './delivery.js';

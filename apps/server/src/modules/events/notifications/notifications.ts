@@ -1,7 +1,7 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
-import type { Logger } from '../../platform/logger.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { AppError, assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
 import { createNotificationHub, notificationChannel, type NotificationHub, type NotificationHubLimits } from './hub.js';
 import { isNotificationId, newNotificationId } from './ids.js';
 import type { Notification } from './notification.js';

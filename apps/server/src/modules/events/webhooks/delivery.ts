@@ -1,9 +1,9 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
-import type { Logger } from '../../platform/logger.js';
-import { newObjectId } from '../merchants/index.js';
-import type { MerchantEvents } from '../merchant-events/index.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
+import { newObjectId } from '../../../platform/ids.js';
+import type { MerchantEvents } from '../merchant-events/service.js';
 import { checkTarget, type HostResolver } from './address-policy.js';
 import { postToTarget, type PostOutcome } from './connector.js';
 import { eventTypeMatches } from './event-types.js';

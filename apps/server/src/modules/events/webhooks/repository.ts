@@ -1,5 +1,5 @@
-import type { SqlExecutor } from '../../platform/db.js';
-import type { Metadata } from '../../v1/index.js';
+import type { SqlExecutor } from '../../../platform/db.js';
+import type { Metadata } from '../../../v1/index.js';
 
 export interface EndpointRow {
   id: string;

@@ -1,7 +1,7 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
-import { newObjectId } from '../merchants/index.js';
-import { fetchPage, type PageRequest, type V1Scope } from '../../v1/index.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { AppError, assert } from '../../../platform/errors.js';
+import { newObjectId } from '../../../platform/ids.js';
+import { fetchPage, type PageRequest, type V1Scope } from '../../../v1/index.js';
 
 /** A Stripe event object, as /v1 returns it and webhooks will deliver it. */
 export interface EventWire {
