@@ -1,7 +1,8 @@
 import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
 import { newObjectId } from '../../../platform/ids.js';
-import { fetchPage, type PageRequest, type V1Scope } from '../../../v1/index.js';
+import type { PageRequest, V1Scope } from '../../../v1/index.js';
+import { insertEvent, selectEvent, selectEventPage, type EventRow } from './repository.js';
 
 /** A Stripe event object, as /v1 returns it and webhooks will deliver it. */
 export interface EventWire {
@@ -29,21 +30,6 @@ export interface RecordEventInput {
   request?: { id: string | null; idempotencyKey: string | null };
 }
 
-interface EventRow {
-  id: string;
-  account_id: string;
-  livemode: boolean;
-  type: string;
-  data: EventWire['data'];
-  api_version: string | null;
-  request_id: string | null;
-  idempotency_key: string | null;
-  pending_webhooks: number;
-  created_at: Date;
-}
-
-const columns =
-  'id, account_id, livemode, type, data, api_version, request_id, idempotency_key, pending_webhooks, created_at';
 const eventTypePattern = /^[a-z_]+(\.[a-z_]+){1,3}$/;
 
 function toWire(row: EventRow): EventWire {
@@ -75,20 +61,15 @@ export async function recordEvent(tx: SqlExecutor, input: RecordEventInput): Pro
     object: input.object,
     ...(input.previousAttributes === undefined ? {} : { previous_attributes: input.previousAttributes }),
   };
-  const rows = await tx.query<EventRow>(
-    `insert into merchant_events (id, account_id, livemode, type, data, request_id, idempotency_key)
-     values ($1, $2, $3, $4, $5::text::jsonb, $6, $7) returning ${columns}`,
-    [
-      newObjectId('evt'),
-      input.accountId,
-      input.livemode,
-      input.type,
-      JSON.stringify(data),
-      input.request?.id ?? null,
-      input.request?.idempotencyKey ?? null,
-    ],
-  );
-  const row = rows[0];
+  const row = await insertEvent(tx, {
+    id: newObjectId('evt'),
+    accountId: input.accountId,
+    livemode: input.livemode,
+    type: input.type,
+    dataJson: JSON.stringify(data),
+    requestId: input.request?.id ?? null,
+    idempotencyKey: input.request?.idempotencyKey ?? null,
+  });
   assert(row !== undefined, 'inserted event row must be returned');
   return toWire(row);
 }
@@ -101,46 +82,20 @@ export interface MerchantEvents {
   ): Promise<{ data: EventWire[]; hasMore: boolean }>;
 }
 
-/** `customer.*` matches every customer event, as in Stripe. */
-function typeCondition(type: string): { sql: string; params: string[] } {
-  if (type.endsWith('.*')) return { sql: 'type like ?', params: [`${type.slice(0, -1).replace(/[%_\\]/g, '\\$&')}%`] };
-  return { sql: 'type = ?', params: [type] };
-}
-
 export function createMerchantEvents(dependencies: { db: Db }): MerchantEvents {
   const { db } = dependencies;
   return {
     async retrieve(scope, id) {
-      const rows = await db.query<EventRow>(
-        `select ${columns} from merchant_events where account_id = $1 and livemode = $2 and id = $3`,
-        [scope.accountId, scope.livemode, id],
-      );
-      const row = rows[0];
+      const row = await selectEvent(db, scope, id);
       if (row === undefined) {
         throw new AppError('resource_missing', { message: `No such event: '${id}'`, param: 'id' });
       }
+      assert(row.account_id === scope.accountId && row.livemode === scope.livemode, 'event row out of scope');
       return toWire(row);
     },
 
     async list(scope, options) {
-      const where: { sql: string; params: string[] }[] = [];
-      if (options.type !== undefined) where.push(typeCondition(options.type));
-      if (options.types !== undefined && options.types.length > 0) {
-        const conditions = options.types.map(typeCondition);
-        where.push({
-          sql: `(${conditions.map((condition) => condition.sql).join(' or ')})`,
-          params: conditions.flatMap((condition) => condition.params),
-        });
-      }
-      const page = await fetchPage<EventRow>(db, {
-        table: 'merchant_events',
-        columns,
-        accountId: scope.accountId,
-        livemode: scope.livemode,
-        page: options.page,
-        where,
-        objectName: 'event',
-      });
+      const page = await selectEventPage(db, scope, options);
       return { data: page.rows.map(toWire), hasMore: page.hasMore };
     },
   };

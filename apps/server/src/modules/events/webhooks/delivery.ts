@@ -3,6 +3,7 @@ import { assert } from '../../../platform/errors.js';
 import { limits } from '../../../platform/limits.js';
 import type { Logger } from '../../../platform/logger.js';
 import { newObjectId } from '../../../platform/ids.js';
+import { countEventDeliveryAttempt, handOutEvent, takeOutboxEvents } from '../merchant-events/outbox.js';
 import type { MerchantEvents } from '../merchant-events/service.js';
 import { checkTarget, type HostResolver } from './address-policy.js';
 import { postToTarget, type PostOutcome } from './connector.js';
@@ -59,38 +60,28 @@ interface ClaimedDelivery {
   retry_until: Date;
 }
 
-/** Moves new outbox events (delivery_state 'pending') to one delivery row per matching enabled endpoint. */
+/** Hands new outbox events to one delivery row per matching enabled endpoint. */
 async function dispatchNewEvents(dependencies: DeliveryDependencies, limit: number): Promise<number> {
   const at = new Date(dependencies.now());
   return dependencies.db.transaction(async (tx) => {
-    const events = await tx.query<{
-      id: string;
-      account_id: string;
-      livemode: boolean;
-      type: string;
-      created_at: Date;
-    }>(
-      `select id, account_id, livemode, type, created_at from merchant_events
-        where delivery_state = 'pending' order by created_at limit $1 for update skip locked`,
-      [limit],
-    );
+    const events = await takeOutboxEvents(tx, limit);
     for (const event of events) {
       const endpoints = await tx.query<{ id: string; enabled_events: string[] }>(
         `select id, enabled_events from webhooks_endpoints
           where account_id = $1 and livemode = $2 and status = 'enabled' and deleted_at is null`,
-        [event.account_id, event.livemode],
+        [event.accountId, event.livemode],
       );
-      const retryUntil = new Date(event.created_at.getTime() + limits.webhookRetryWindowMs);
+      const retryUntil = new Date(event.createdAt.getTime() + limits.webhookRetryWindowMs);
       for (const endpoint of endpoints) {
         if (!eventTypeMatches(endpoint.enabled_events, event.type)) continue;
         await tx.query(
           `insert into webhooks_deliveries
              (event_id, endpoint_id, account_id, livemode, state, next_attempt_at, retry_until)
            values ($1, $2, $3, $4, 'pending', $5, $6) on conflict (event_id, endpoint_id) do nothing`,
-          [event.id, endpoint.id, event.account_id, event.livemode, at, retryUntil],
+          [event.id, endpoint.id, event.accountId, event.livemode, at, retryUntil],
         );
       }
-      await tx.query(`update merchant_events set delivery_state = 'none' where id = $1`, [event.id]);
+      await handOutEvent(tx, event.id);
       await refreshEventDeliveryState(tx, event.id);
     }
     return events.length;
@@ -200,9 +191,7 @@ async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedD
         new Date(result === 'retrying' ? nextAttemptMs : dependencies.now()),
       ],
     );
-    await tx.query(`update merchant_events set delivery_attempt_count = delivery_attempt_count + 1 where id = $1`, [
-      delivery.event_id,
-    ]);
+    await countEventDeliveryAttempt(tx, delivery.event_id);
     await refreshEventDeliveryState(tx, delivery.event_id);
   });
   return result;

@@ -1,5 +1,7 @@
 import type { SqlExecutor } from '../../../platform/db.js';
+import { assert } from '../../../platform/errors.js';
 import type { Metadata } from '../../../v1/index.js';
+import { recordEventDeliveries } from '../merchant-events/outbox.js';
 
 export interface EndpointRow {
   id: string;
@@ -18,24 +20,22 @@ export const endpointColumns =
   'id, account_id, livemode, url, enabled_events, description, metadata, status, secret_ciphertext, created_at';
 
 /**
- * Recomputes merchant_events' webhook columns from the event's deliveries. An event still
- * 'pending' (in the outbox, not yet handed to endpoints) is left for the worker's fan-out.
+ * Brings the event's webhook columns up to date with its deliveries, through the merchant-events
+ * part (which owns merchant_events). An event still 'pending' (in the outbox, not yet handed to
+ * endpoints) is left for the worker's hand-out.
  */
 export async function refreshEventDeliveryState(tx: SqlExecutor, eventId: string): Promise<void> {
-  await tx.query(
-    `update merchant_events e
-        set pending_webhooks = s.pending,
-            delivery_state = case when s.pending > 0 then 'delivering'
-                                  when s.failed > 0 then 'failed'
-                                  when s.delivered > 0 then 'delivered'
-                                  else 'none' end,
-            next_delivery_at = s.next_at
-       from (select count(*) filter (where state = 'pending')::int as pending,
-                    count(*) filter (where state = 'failed')::int as failed,
-                    count(*) filter (where state = 'delivered')::int as delivered,
-                    min(next_attempt_at) filter (where state = 'pending') as next_at
-               from webhooks_deliveries where event_id = $1) s
-      where e.id = $1 and e.delivery_state <> 'pending'`,
-    [eventId],
-  );
+  await recordEventDeliveries(tx, eventId, async () => {
+    const rows = await tx.query<{ pending: number; failed: number; delivered: number; next_at: Date | null }>(
+      `select count(*) filter (where state = 'pending')::int as pending,
+              count(*) filter (where state = 'failed')::int as failed,
+              count(*) filter (where state = 'delivered')::int as delivered,
+              min(next_attempt_at) filter (where state = 'pending') as next_at
+         from webhooks_deliveries where event_id = $1`,
+      [eventId],
+    );
+    const row = rows[0];
+    assert(row !== undefined, 'an aggregate returns one row');
+    return { pending: row.pending, failed: row.failed, delivered: row.delivered, nextAttemptAt: row.next_at };
+  });
 }
