@@ -53,14 +53,17 @@ export {
 export { isNotificationId } from './notifications/ids.js';
 
 // Merchant events (/v1/events, the webhook outbox).
-export {
-  createMerchantEvents,
-  recordEvent,
-  type EventWire,
-  type MerchantEvents,
-  type RecordEventInput,
-} from './merchant-events/service.js';
+export { createMerchantEvents, recordEvent, type MerchantEvents } from './merchant-events/service.js';
+export type { EventWire, RecordEventInput } from './merchant-events/types.js';
 export { eventRoutes, type EventRoutesOptions } from './merchant-events/routes.js';
+export {
+  isMerchantEventType,
+  merchantEventTypes,
+  type CustomerEventType,
+  type MerchantEventType,
+  type PaymentEventType,
+  type PaymentMethodEventType,
+} from './merchant-events/types.js';
 
 // Webhooks.
 export {
@@ -83,5 +86,5 @@ export {
   type ResolvedAddress,
 } from './webhooks/address-policy.js';
 export { signatureHeader } from './webhooks/secrets.js';
-export { knownEventTypes } from './webhooks/event-types.js';
+export { isEnabledEvent, type EnabledEvent } from './webhooks/event-types.js';
 export { webhookRoutes, type WebhookRoutesOptions } from './webhooks/routes.js';

@@ -3,7 +3,7 @@ import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
 import { base62Alphabet, randomBase62 } from '../../../platform/ids.js';
 import { customerExists } from '../../customers/index.js';
-import { recordEvent } from '../../events/index.js';
+import { recordEvent, type PaymentMethodEventType } from '../../events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../../v1/index.js';
 import { testCardByNumber, testCardByPaymentMethodToken, testCardByToken, type TestCard } from '../test-cards.js';
 import { checkCvc, checkExpiry, checkPan, panValid, type CardBrand, type CardVault } from '../vault/index.js';
@@ -444,7 +444,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
   async function event(
     tx: SqlExecutor,
     scope: V1Scope,
-    type: string,
+    type: PaymentMethodEventType,
     object: PaymentMethodWire,
     previousAttributes: Record<string, unknown> | undefined,
     request: RequestInfo | undefined,

@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../../../platform/db.js';
 import { fetchPage, type PageRequest, type V1Scope } from '../../../v1/index.js';
-import type { EventWire } from './service.js';
+import type { EventWire } from './types.js';
 
 /** SQL for merchant_events (the /v1 events and the webhook outbox); no rules. */
 

@@ -3,34 +3,7 @@ import { AppError, assert } from '../../../platform/errors.js';
 import { newObjectId } from '../../../platform/ids.js';
 import type { PageRequest, V1Scope } from '../../../v1/index.js';
 import { insertEvent, selectEvent, selectEventPage, type EventRow } from './repository.js';
-
-/** A Stripe event object, as /v1 returns it and webhooks will deliver it. */
-export interface EventWire {
-  id: string;
-  object: 'event';
-  api_version: string | null;
-  created: number;
-  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
-  livemode: boolean;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-  type: string;
-}
-
-export interface RecordEventInput {
-  accountId: string;
-  livemode: boolean;
-  /** `customer.created`, `payment_intent.succeeded` … */
-  type: string;
-  /** The object's snapshot after the change (its /v1 wire form). */
-  object: Record<string, unknown>;
-  /** For *.updated: the changed fields' values before the change. */
-  previousAttributes?: Record<string, unknown>;
-  /** The API request that caused the change, when there was one. */
-  request?: { id: string | null; idempotencyKey: string | null };
-}
-
-const eventTypePattern = /^[a-z_]+(\.[a-z_]+){1,3}$/;
+import { isMerchantEventType, type EventWire, type RecordEventInput } from './types.js';
 
 function toWire(row: EventRow): EventWire {
   return {
@@ -51,7 +24,7 @@ function toWire(row: EventRow): EventWire {
  * commit); it is also the webhook outbox row (delivery_state 'pending').
  */
 export async function recordEvent(tx: SqlExecutor, input: RecordEventInput): Promise<EventWire> {
-  assert(eventTypePattern.test(input.type), `event type ${input.type} must look like resource.action`);
+  assert(isMerchantEventType(input.type), `event type ${input.type} must be a MerchantEventType`);
   // Some objects (refunds) carry no livemode of their own, as in Stripe.
   assert(
     input.object.livemode === undefined || input.object.livemode === input.livemode,

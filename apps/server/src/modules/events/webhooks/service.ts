@@ -8,7 +8,8 @@ import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V
 import { endpointColumns, refreshEventDeliveryState, type EndpointRow } from './repository.js';
 import { checkTarget, systemResolver, type HostResolver } from './address-policy.js';
 import { deliverDue, type DeliveryReport } from './delivery.js';
-import { knownEventTypes } from './event-types.js';
+import { merchantEventTypes } from '../merchant-events/types.js';
+import { isEnabledEvent, type EnabledEvent } from './event-types.js';
 import { encryptSigningSecret, loadSecretEncryptionKey, newSigningSecret, type EncryptionKey } from './secrets.js';
 
 /** Stripe's webhook_endpoint object; `secret` only in the create response. */
@@ -161,7 +162,7 @@ function missing(id: string): AppError {
   return new AppError('resource_missing', { message: `No such webhook endpoint: '${id}'`, param: 'id' });
 }
 
-function checkEnabledEvents(events: readonly string[]): void {
+function checkEnabledEvents(events: readonly string[]): asserts events is readonly EnabledEvent[] {
   if (events.length === 0) {
     throw new AppError('parameter_missing', {
       message: 'enabled_events must name at least one event type, or *.',
@@ -169,9 +170,9 @@ function checkEnabledEvents(events: readonly string[]): void {
     });
   }
   for (const [index, type] of events.entries()) {
-    if (type !== '*' && !knownEventTypes.includes(type)) {
+    if (!isEnabledEvent(type)) {
       throw new AppError('parameter_invalid', {
-        message: `Invalid enabled_events[${index}]: must be * or one of ${knownEventTypes.join(', ')}.`,
+        message: `Invalid enabled_events[${index}]: must be * or one of ${merchantEventTypes.join(', ')}.`,
         param: `enabled_events[${index}]`,
       });
     }
