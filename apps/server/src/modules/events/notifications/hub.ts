@@ -78,12 +78,169 @@ function parseAnnouncement(payload: string): Announcement | null {
   return { userId, id };
 }
 
+/** A hub's state; the functions below act on it, createNotificationHub wires them up. */
+interface HubState {
+  db: Db;
+  logger: Logger | undefined;
+  bounds: NotificationHubLimits;
+  subscribersByUser: Map<string, Set<Subscriber>>;
+  subscriberCount: number;
+  /** Announced ids waiting to be loaded, in arrival (commit) order, with their announced user. */
+  pending: Map<string, string>;
+  draining: Promise<void> | null;
+  starting: Promise<void> | null;
+  unlisten: (() => Promise<void>) | null;
+  closed: boolean;
+}
+
+function removeSubscriber(hub: HubState, subscriber: Subscriber): boolean {
+  const set = hub.subscribersByUser.get(subscriber.userId);
+  if (set === undefined || !set.delete(subscriber)) return false;
+  if (set.size === 0) hub.subscribersByUser.delete(subscriber.userId);
+  hub.subscriberCount -= 1;
+  assert(hub.subscriberCount >= 0, 'subscriber count went negative');
+  return true;
+}
+
+function endSubscriber(hub: HubState, subscriber: Subscriber, reason: SubscriptionEndReason): void {
+  if (!removeSubscriber(hub, subscriber)) return;
+  try {
+    subscriber.onEnd?.(reason);
+  } catch (error) {
+    hub.logger?.error({ err: error }, 'notification subscriber onEnd threw');
+  }
+}
+
+function endUser(hub: HubState, userId: string, reason: SubscriptionEndReason): void {
+  for (const subscriber of [...(hub.subscribersByUser.get(userId) ?? [])]) endSubscriber(hub, subscriber, reason);
+}
+
+function deliver(hub: HubState, notification: Notification): void {
+  for (const subscriber of [...(hub.subscribersByUser.get(notification.userId) ?? [])]) {
+    try {
+      subscriber.onNotification(notification);
+    } catch (error) {
+      hub.logger?.error({ err: error }, 'notification subscriber threw');
+    }
+  }
+}
+
+/** Loads one batch of announcements and delivers it; a failed load ends the users' streams. */
+async function loadAndDeliver(hub: HubState, batch: readonly (readonly [string, string])[]): Promise<void> {
+  let loaded: Notification[];
+  try {
+    loaded = await selectNotificationsByIds(
+      hub.db,
+      batch.map(([id]) => id),
+    );
+  } catch (error) {
+    hub.logger?.error({ err: error }, 'loading announced notifications failed');
+    for (const userId of new Set(batch.map(([, userId]) => userId))) endUser(hub, userId, 'delivery_failed');
+    return;
+  }
+  const announcedUser = new Map(batch);
+  for (const notification of loaded) {
+    if (hub.closed) return;
+    // The row is the truth; an announcement that names another user is ignored.
+    if (announcedUser.get(notification.id) !== notification.userId) {
+      hub.logger?.warn({ notification_id: notification.id }, 'notification announced for another user');
+      continue;
+    }
+    deliver(hub, notification);
+  }
+  if (loaded.length !== batch.length) {
+    hub.logger?.warn({ announced: batch.length, loaded: loaded.length }, 'announced notifications not found');
+  }
+}
+
+// Loads announced notifications in batches: one query serves every announcement that arrived
+// while the previous one ran.
+async function drain(hub: HubState): Promise<void> {
+  while (hub.pending.size > 0 && !hub.closed) {
+    const batch = [...hub.pending].slice(0, hub.bounds.loadBatchMax);
+    for (const [id] of batch) hub.pending.delete(id);
+    await loadAndDeliver(hub, batch);
+  }
+}
+
+function onPayload(hub: HubState, payload: string): void {
+  if (hub.closed) return;
+  const announcement = parseAnnouncement(payload);
+  if (announcement === null) {
+    hub.logger?.warn('ignoring a malformed notification announcement');
+    return;
+  }
+  // Only this node's subscribers matter: other users' notifications are not even loaded.
+  if (!hub.subscribersByUser.has(announcement.userId)) return;
+  if (hub.pending.size >= hub.bounds.pendingMax) {
+    hub.logger?.warn({ pending: hub.pending.size }, 'notification backlog full: ending the user streams');
+    endUser(hub, announcement.userId, 'delivery_failed');
+    return;
+  }
+  hub.pending.set(announcement.id, announcement.userId);
+  hub.draining ??= drain(hub).finally(() => {
+    hub.draining = null;
+  });
+}
+
+function startHub(hub: HubState): Promise<void> {
+  assert(!hub.closed, 'a closed notification hub cannot start again');
+  hub.starting ??= hub.db
+    .listen(notificationChannel, (payload) => onPayload(hub, payload))
+    .then((stop) => {
+      hub.unlisten = stop;
+    });
+  return hub.starting;
+}
+
+function subscribe(
+  hub: HubState,
+  userId: string,
+  onNotification: (notification: Notification) => void,
+  subscribeOptions: SubscribeOptions,
+): () => void {
+  assert(hub.starting !== null, 'subscribe before the notification hub started');
+  assert(userId.length > 0 && userId.length <= limits.notificationUserIdLengthMax, 'subscribe: bad user id');
+  if (hub.closed) throw new AppError('shutting_down');
+  const set = hub.subscribersByUser.get(userId);
+  if ((set?.size ?? 0) >= hub.bounds.streamsPerUserMax) {
+    throw new AppError('rate_limited', {
+      message: `At most ${hub.bounds.streamsPerUserMax} notification streams may be open at once.`,
+    });
+  }
+  if (hub.subscriberCount >= hub.bounds.streamsMax) {
+    throw new AppError('rate_limited', { message: 'Too many notification streams are open. Retry later.' });
+  }
+  const subscriber: Subscriber = { userId, onNotification, onEnd: subscribeOptions.onEnd };
+  if (set === undefined) hub.subscribersByUser.set(userId, new Set([subscriber]));
+  else set.add(subscriber);
+  hub.subscriberCount += 1;
+  return () => {
+    removeSubscriber(hub, subscriber);
+  };
+}
+
+async function closeHub(hub: HubState): Promise<void> {
+  if (hub.closed) return;
+  hub.closed = true;
+  hub.pending.clear();
+  for (const userId of [...hub.subscribersByUser.keys()]) endUser(hub, userId, 'hub_closed');
+  assert(hub.subscriberCount === 0, 'subscriptions left after the hub closed');
+  try {
+    await hub.starting;
+    await hub.unlisten?.();
+  } catch (error) {
+    hub.logger?.warn({ err: error }, 'stopping the notification listener failed');
+  }
+  // No query may still be running when the caller closes the database next.
+  await hub.draining;
+}
+
 export function createNotificationHub(options: {
   db: Db;
   logger?: Logger;
   limits?: Partial<NotificationHubLimits>;
 }): NotificationHub {
-  const { db, logger } = options;
   const bounds: NotificationHubLimits = {
     streamsPerUserMax: limits.notificationStreamsPerUserMax,
     streamsMax: limits.notificationStreamsMax,
@@ -94,151 +251,26 @@ export function createNotificationHub(options: {
   for (const [name, value] of Object.entries(bounds)) {
     assert(Number.isSafeInteger(value) && value > 0, `hub limit ${name} must be a positive integer`);
   }
-
-  const subscribersByUser = new Map<string, Set<Subscriber>>();
-  let subscriberCount = 0;
-  // Announced ids waiting to be loaded, in arrival (commit) order.
-  const pending = new Map<string, string>();
-  let draining: Promise<void> | null = null;
-  let starting: Promise<void> | null = null;
-  let unlisten: (() => Promise<void>) | null = null;
-  let closed = false;
-
-  function remove(subscriber: Subscriber): boolean {
-    const set = subscribersByUser.get(subscriber.userId);
-    if (set === undefined || !set.delete(subscriber)) return false;
-    if (set.size === 0) subscribersByUser.delete(subscriber.userId);
-    subscriberCount -= 1;
-    assert(subscriberCount >= 0, 'subscriber count went negative');
-    return true;
-  }
-
-  function endSubscriber(subscriber: Subscriber, reason: SubscriptionEndReason): void {
-    if (!remove(subscriber)) return;
-    try {
-      subscriber.onEnd?.(reason);
-    } catch (error) {
-      logger?.error({ err: error }, 'notification subscriber onEnd threw');
-    }
-  }
-
-  function endUser(userId: string, reason: SubscriptionEndReason): void {
-    for (const subscriber of [...(subscribersByUser.get(userId) ?? [])]) endSubscriber(subscriber, reason);
-  }
-
-  function deliver(notification: Notification): void {
-    for (const subscriber of [...(subscribersByUser.get(notification.userId) ?? [])]) {
-      try {
-        subscriber.onNotification(notification);
-      } catch (error) {
-        logger?.error({ err: error }, 'notification subscriber threw');
-      }
-    }
-  }
-
-  // Loads announced notifications in batches: one query serves every announcement that arrived
-  // while the previous one ran.
-  async function drain(): Promise<void> {
-    while (pending.size > 0 && !closed) {
-      const batch = [...pending].slice(0, bounds.loadBatchMax);
-      for (const [id] of batch) pending.delete(id);
-      let loaded: Notification[];
-      try {
-        loaded = await selectNotificationsByIds(
-          db,
-          batch.map(([id]) => id),
-        );
-      } catch (error) {
-        logger?.error({ err: error }, 'loading announced notifications failed');
-        for (const userId of new Set(batch.map(([, userId]) => userId))) endUser(userId, 'delivery_failed');
-        continue;
-      }
-      const announcedUser = new Map(batch);
-      for (const notification of loaded) {
-        if (closed) return;
-        // The row is the truth; an announcement that names another user is ignored.
-        if (announcedUser.get(notification.id) !== notification.userId) {
-          logger?.warn({ notification_id: notification.id }, 'notification announced for another user');
-          continue;
-        }
-        deliver(notification);
-      }
-      if (loaded.length !== batch.length) {
-        logger?.warn({ announced: batch.length, loaded: loaded.length }, 'announced notifications not found');
-      }
-    }
-  }
-
-  function onPayload(payload: string): void {
-    if (closed) return;
-    const announcement = parseAnnouncement(payload);
-    if (announcement === null) {
-      logger?.warn('ignoring a malformed notification announcement');
-      return;
-    }
-    // Only this node's subscribers matter: other users' notifications are not even loaded.
-    if (!subscribersByUser.has(announcement.userId)) return;
-    if (pending.size >= bounds.pendingMax) {
-      logger?.warn({ pending: pending.size }, 'notification backlog full: ending the user streams');
-      endUser(announcement.userId, 'delivery_failed');
-      return;
-    }
-    pending.set(announcement.id, announcement.userId);
-    draining ??= drain().finally(() => {
-      draining = null;
-    });
-  }
-
+  const hub: HubState = {
+    db: options.db,
+    logger: options.logger,
+    bounds,
+    subscribersByUser: new Map(),
+    subscriberCount: 0,
+    pending: new Map(),
+    draining: null,
+    starting: null,
+    unlisten: null,
+    closed: false,
+  };
   return {
-    start() {
-      assert(!closed, 'a closed notification hub cannot start again');
-      starting ??= db.listen(notificationChannel, onPayload).then((stop) => {
-        unlisten = stop;
-      });
-      return starting;
-    },
-
-    subscribe(userId, onNotification, subscribeOptions = {}) {
-      assert(starting !== null, 'subscribe before the notification hub started');
-      assert(userId.length > 0 && userId.length <= limits.notificationUserIdLengthMax, 'subscribe: bad user id');
-      if (closed) throw new AppError('shutting_down');
-      const set = subscribersByUser.get(userId);
-      if ((set?.size ?? 0) >= bounds.streamsPerUserMax) {
-        throw new AppError('rate_limited', {
-          message: `At most ${bounds.streamsPerUserMax} notification streams may be open at once.`,
-        });
-      }
-      if (subscriberCount >= bounds.streamsMax) {
-        throw new AppError('rate_limited', { message: 'Too many notification streams are open. Retry later.' });
-      }
-      const subscriber: Subscriber = { userId, onNotification, onEnd: subscribeOptions.onEnd };
-      if (set === undefined) subscribersByUser.set(userId, new Set([subscriber]));
-      else set.add(subscriber);
-      subscriberCount += 1;
-      return () => {
-        remove(subscriber);
-      };
-    },
-
+    start: () => startHub(hub),
+    subscribe: (userId, onNotification, subscribeOptions = {}) =>
+      subscribe(hub, userId, onNotification, subscribeOptions),
     subscriptionCount(userId) {
-      if (userId === undefined) return subscriberCount;
-      return subscribersByUser.get(userId)?.size ?? 0;
+      if (userId === undefined) return hub.subscriberCount;
+      return hub.subscribersByUser.get(userId)?.size ?? 0;
     },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      pending.clear();
-      for (const userId of [...subscribersByUser.keys()]) endUser(userId, 'hub_closed');
-      assert(subscriberCount === 0, 'subscriptions left after the hub closed');
-      try {
-        await starting;
-        await unlisten?.();
-      } catch (error) {
-        logger?.warn({ err: error }, 'stopping the notification listener failed');
-      }
-      // No query may still be running when the caller closes the database next.
-      await draining;
-    },
+    close: () => closeHub(hub),
   };
 }
