@@ -26,7 +26,8 @@ export interface DeliveryReport {
   canceled: number;
 }
 
-export interface DeliveryDependencies {
+/** What the webhook part works with: the database, the events, the signing key, the address policy, the clock. */
+export interface WebhookRuntime {
   db: Db;
   events: Pick<MerchantEvents, 'retrieve'>;
   key: () => Promise<EncryptionKey>;
@@ -61,7 +62,7 @@ interface ClaimedDelivery {
 }
 
 /** Hands new outbox events to one delivery row per matching enabled endpoint. */
-async function dispatchNewEvents(dependencies: DeliveryDependencies, limit: number): Promise<number> {
+async function dispatchNewEvents(dependencies: WebhookRuntime, limit: number): Promise<number> {
   const at = new Date(dependencies.now());
   return dependencies.db.transaction(async (tx) => {
     const events = await takeOutboxEvents(tx, limit);
@@ -93,7 +94,7 @@ async function dispatchNewEvents(dependencies: DeliveryDependencies, limit: numb
  * pushed past the HTTP timeout), so no other worker takes them while their POST is in flight and
  * a crashed worker's deliveries come due again.
  */
-async function claimDue(dependencies: DeliveryDependencies, limit: number): Promise<ClaimedDelivery[]> {
+async function claimDue(dependencies: WebhookRuntime, limit: number): Promise<ClaimedDelivery[]> {
   const nowMs = dependencies.now();
   return dependencies.db.query<ClaimedDelivery>(
     `update webhooks_deliveries d
@@ -118,8 +119,36 @@ async function cancel(tx: SqlExecutor, delivery: ClaimedDelivery): Promise<void>
 
 type Result = 'delivered' | 'retrying' | 'failed' | 'canceled';
 
+/**
+ * POSTs a signed event body to the endpoint. The URL is checked again at every delivery: the name
+ * may point somewhere else since the endpoint was saved.
+ */
+async function postEvent(
+  dependencies: WebhookRuntime,
+  endpoint: EndpointRow,
+  payload: { body: string; secret: string },
+): Promise<PostOutcome> {
+  const check = await checkTarget(endpoint.url, {
+    resolver: dependencies.resolver,
+    allowPrivate: dependencies.allowPrivate,
+  });
+  if (!check.ok) {
+    return { statusCode: null, error: `refused: the URL ${check.reason}`, durationMs: 0, responseExcerpt: '' };
+  }
+  const { body, secret } = payload;
+  return postToTarget({
+    target: check.target,
+    body,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': userAgent,
+      'stripe-signature': signatureHeader({ secret, body, timestampS: Math.floor(Date.now() / 1000) }),
+    },
+  });
+}
+
 /** One delivery: read (no transaction held), POST, record (one short transaction). */
-async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedDelivery): Promise<Result> {
+async function deliverOne(dependencies: WebhookRuntime, delivery: ClaimedDelivery): Promise<Result> {
   const { db } = dependencies;
   const scope = { accountId: delivery.account_id, livemode: delivery.livemode };
   const endpoints = await db.query<EndpointRow & { deleted_at: Date | null }>(
@@ -137,25 +166,7 @@ async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedD
   const body = JSON.stringify(event);
   const secret = decryptSigningSecret(await dependencies.key(), endpoint.secret_ciphertext, endpoint.id);
 
-  // Checked again at every delivery: the name may point somewhere else since the endpoint was saved.
-  const check = await checkTarget(endpoint.url, {
-    resolver: dependencies.resolver,
-    allowPrivate: dependencies.allowPrivate,
-  });
-  let outcome: PostOutcome;
-  if (!check.ok) {
-    outcome = { statusCode: null, error: `refused: the URL ${check.reason}`, durationMs: 0, responseExcerpt: '' };
-  } else {
-    outcome = await postToTarget({
-      target: check.target,
-      body,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': userAgent,
-        'stripe-signature': signatureHeader({ secret, body, timestampS: Math.floor(Date.now() / 1000) }),
-      },
-    });
-  }
+  const outcome = await postEvent(dependencies, endpoint, { body, secret });
   const succeeded = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
   const nextAttemptMs = dependencies.now() + retryDelayMs(delivery.attempt_count);
   const result: Result = succeeded
@@ -198,7 +209,7 @@ async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedD
 }
 
 /** See Webhooks.deliverDue. */
-export async function deliverDue(dependencies: DeliveryDependencies, limit: number): Promise<DeliveryReport> {
+export async function deliverDue(dependencies: WebhookRuntime, limit: number): Promise<DeliveryReport> {
   assert(
     Number.isSafeInteger(limit) && limit >= 1 && limit <= limits.webhookDeliveryBatchMax,
     'deliverDue limit is within webhookDeliveryBatchMax',
