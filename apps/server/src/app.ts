@@ -23,15 +23,13 @@ import { ErrorBodySchema, errorResponses, type ErrorBody } from './platform/http
 import { codeRoutes } from './modules/codes/index.js';
 import { paymentMethodRoutes, walletCardRoutes } from './modules/cards/index.js';
 import { customerRoutes } from './modules/customers/index.js';
-import { eventRoutes } from './modules/merchant-events/index.js';
+import { eventRoutes, notificationRoutes, webhookRoutes } from './modules/events/index.js';
 import { adminMerchantRoutes } from './modules/merchants/index.js';
-import { notificationRoutes } from './modules/events/index.js';
 import { identityRoutes, wellKnownRoutes } from './modules/identity/index.js';
 import { verifyLedger } from './modules/ledger/index.js';
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
 import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
-import { webhookRoutes } from './modules/webhooks/index.js';
 import { v1ErrorResponse, v1Plugin } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';

@@ -7,13 +7,11 @@ import { customerMigrations } from './modules/customers/index.js';
 import { eventsMigrations } from './modules/events/index.js';
 import { identityMigrations } from './modules/identity/index.js';
 import { ledgerMigrations } from './modules/ledger/index.js';
-import { merchantEventMigrations } from './modules/merchant-events/index.js';
 import { merchantMigrations } from './modules/merchants/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionMigrations } from './modules/merchant-sessions/index.js';
 import { paymentMigrations } from './modules/payments/index.js';
 import { walletMigrations } from './modules/wallets/index.js';
-import { webhookMigrations } from './modules/webhooks/index.js';
 
 /** Every bounded context's migrations; the runner orders them by id. */
 export const allMigrations: readonly Migration[] = [
@@ -28,7 +26,5 @@ export const allMigrations: readonly Migration[] = [
   ...merchantMigrations,
   ...merchantSessionMigrations,
   ...customerMigrations,
-  ...merchantEventMigrations,
-  ...webhookMigrations,
   ...cardMigrations,
 ];

@@ -10,10 +10,18 @@ import {
 } from './modules/cards/index.js';
 import { createCodeService, parseOfflineCaps, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
 import { createCustomers, type Customers } from './modules/customers/index.js';
-import { createNotifications, type Notifications } from './modules/events/index.js';
+import {
+  createMerchantEvents,
+  createNotifications,
+  createWebhooks,
+  recordEvent,
+  type HostResolver,
+  type MerchantEvents,
+  type Notifications,
+  type Webhooks,
+} from './modules/events/index.js';
 import { createIdentity, type Identity, type IdentityDependencies } from './modules/identity/index.js';
 import type { Ledger } from './modules/ledger/index.js';
-import { createMerchantEvents, recordEvent, type MerchantEvents } from './modules/merchant-events/index.js';
 import {
   balanceTransactionDto,
   chargeDto,
@@ -33,7 +41,6 @@ import {
 import { createMerchants, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
 // Merchant POS/dashboard sessions.
 import { createMerchantSessions, type MerchantSessions } from './modules/merchant-sessions/index.js';
-import { createWebhooks, type HostResolver, type Webhooks } from './modules/webhooks/index.js';
 import { ExpandRegistry } from './v1/index.js';
 import {
   createWalletService,

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { SqlExecutor } from '../../src/platform/db.js';
 import type { Migration } from '../../src/platform/migrations.js';
-import type { NotificationInput, NotificationWriter } from '../../src/modules/events/types.js';
+import type { NotificationInput, NotificationWriter } from '../../src/modules/events/index.js';
 import {
   createIdentity,
   identityMigrations,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../src/modules/merchant-events/index.js';
+import { recordEvent } from '../../src/modules/events/index.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
 

@@ -6,7 +6,7 @@ import {
   signatureHeader,
   systemResolver,
   type HostResolver,
-} from '../../src/modules/webhooks/index.js';
+} from '../../src/modules/events/index.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
 

@@ -2,6 +2,7 @@
 export { customerMigrations } from './schema.js';
 export {
   createCustomers,
+  customerExists,
   type CustomerCreateInput,
   type CustomerUpdateInput,
   type CustomerWire,

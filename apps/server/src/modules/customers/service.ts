@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { newObjectId } from '../merchants/index.js';
-import { recordEvent } from '../merchant-events/index.js';
+import { recordEvent } from '../events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../v1/index.js';
 
 export interface AddressWire {
@@ -179,6 +179,26 @@ function missing(id: string): AppError {
 }
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));
+
+/**
+ * Whether the scope has this customer (not deleted), for other contexts that reference customers
+ * (payment methods attach to them). With `lock`, the row is share-locked for the caller's
+ * transaction, so a concurrent delete waits for it to commit.
+ */
+export async function customerExists(
+  executor: SqlExecutor,
+  scope: V1Scope,
+  customerId: string,
+  options: { lock: boolean },
+): Promise<boolean> {
+  const rows = await executor.query<{ id: string }>(
+    `select id from customers_customers
+      where account_id = $1 and livemode = $2 and id = $3 and deleted_at is null${options.lock ? ' for share' : ''}`,
+    [scope.accountId, scope.livemode, customerId],
+  );
+  assert(rows.length <= 1 && (rows[0] === undefined || rows[0].id === customerId), 'one customer row by id');
+  return rows.length === 1;
+}
 
 export function createCustomers(dependencies: { db: Db }): Customers {
   const { db } = dependencies;

@@ -79,7 +79,7 @@ export interface MerchantSessions {
 
 export interface MerchantSessionsDependencies {
   db: Db;
-  merchants: Pick<Merchants, 'authenticateKey' | 'getMerchant' | 'listKeys' | 'rollSecretKey'>;
+  merchants: Pick<Merchants, 'authenticateKey' | 'getMerchant' | 'keyExpiry' | 'listKeys' | 'rollSecretKey'>;
   /** Milliseconds since the epoch; tests move it to expire sessions. */
   now?: () => number;
   /** Tests tighten or relax the failed sign-in limit. */
@@ -228,18 +228,17 @@ export function createMerchantSessions(dependencies: MerchantSessionsDependencie
     async authenticate(token) {
       if (!tokenPattern.test(token)) return null;
       const nowDate = new Date(now());
-      // The key the session was opened with must still be valid: a key rolled anywhere (the
-      // dashboard or /admin/v1) ends the sessions it opened when it expires. The key table belongs
-      // to the merchants context, which sessions extend (same owner, read only here).
       const rows = await db.query<SessionRow>(
-        `select ${sessionColumns.replace(/(^|, )/g, '$1s.')} from merchant_sessions s
-           join merchants_api_keys k on k.id = s.key_id
-          where s.token_hash = $1 and s.expires_at > $2 and s.idle_expires_at > $2
-            and (k.expires_at is null or k.expires_at > $2)`,
+        `select ${sessionColumns} from merchant_sessions
+          where token_hash = $1 and expires_at > $2 and idle_expires_at > $2`,
         [hashToken(token), nowDate],
       );
       const row = rows[0];
       if (row === undefined) return null;
+      // The key the session was opened with must still be valid: a key rolled anywhere (the
+      // dashboard or /admin/v1) ends the sessions it opened when it expires.
+      const key = await merchants.keyExpiry(row.key_id);
+      if (key === null || (key.expiresAt !== null && key.expiresAt.getTime() <= nowDate.getTime())) return null;
       if (nowDate.getTime() - row.last_seen_at.getTime() >= merchantSessionLimits.touchIntervalMs) {
         const idle = new Date(Math.min(nowDate.getTime() + merchantSessionLimits.idleMs, row.expires_at.getTime()));
         await db.query('update merchant_sessions set last_seen_at = $2, idle_expires_at = $3 where token_hash = $1', [

@@ -100,6 +100,11 @@ export interface Merchants {
     options: { livemode: boolean; permissions: KeyPermissions },
   ): Promise<{ key: ApiKeyInfo; secretKey: string }>;
   listKeys(accountId: string): Promise<ApiKeyInfo[]>;
+  /**
+   * When the key with this id stops working (expiresAt null: not rolled), or null when there is no
+   * such key. Not cached: merchant sessions ask on every request whether their key still works.
+   */
+  keyExpiry(keyId: string): Promise<{ expiresAt: Date | null } | null>;
   /** Throws api_key_invalid or api_key_expired. Cached per node, bounded, short TTL. */
   authenticateKey(rawKey: string): Promise<AuthenticatedKey>;
 }
@@ -217,6 +222,17 @@ class TtlCache<Value> {
   deleteWhere(predicate: (value: Value) => boolean): void {
     for (const [key, entry] of this.entries) if (predicate(entry.value)) this.entries.delete(key);
   }
+}
+
+async function selectKeyExpiry(db: SqlExecutor, keyId: string): Promise<{ expiresAt: Date | null } | null> {
+  const rows = await db.query<{ id: string; expires_at: Date | null }>(
+    'select id, expires_at from merchants_api_keys where id = $1',
+    [keyId],
+  );
+  const row = rows[0];
+  if (row === undefined) return null;
+  assert(row.id === keyId, 'the key row read is the one asked for');
+  return { expiresAt: row.expires_at };
 }
 
 type CachedKey = { found: false } | { found: true; key: AuthenticatedKey; expiresAtMs: number | null };
@@ -402,6 +418,10 @@ export function createMerchants(dependencies: MerchantsDependencies): Merchants 
         [accountId, limits.merchantApiKeysPerMerchantMax],
       );
       return rows.map(toKeyInfo);
+    },
+
+    keyExpiry(keyId) {
+      return selectKeyExpiry(db, keyId);
     },
 
     async authenticateKey(rawKey) {

@@ -1,12 +1,12 @@
 import type { SqlExecutor } from '../../platform/db.js';
 import { assert } from '../../platform/errors.js';
-import type { PaymentEventSink } from './model.js';
+import type { PaymentEventSink, PaymentEventType } from './model.js';
 import * as repo from './repository.js';
 import { chargeDto, intentDto, refundDto } from './wire.js';
 
 type RecordEvent = (
   tx: SqlExecutor,
-  input: { accountId: string; livemode: boolean; type: string; object: Record<string, unknown> },
+  input: { accountId: string; livemode: boolean; type: PaymentEventType; object: Record<string, unknown> },
 ) => Promise<unknown>;
 
 /**

@@ -27,6 +27,7 @@ export {
   type MerchantContext,
   type Payer,
   type PaymentEventSink,
+  type PaymentEventType,
   type CardForPayment,
   type CardOutcome,
   type WalletPayerPort,

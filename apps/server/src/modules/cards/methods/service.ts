@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Db, SqlExecutor } from '../../../platform/db.js';
 import { AppError, assert } from '../../../platform/errors.js';
 import { base62Alphabet, randomBase62 } from '../../../platform/ids.js';
-import { recordEvent } from '../../merchant-events/index.js';
+import { customerExists } from '../../customers/index.js';
+import { recordEvent, type PaymentMethodEventType } from '../../events/index.js';
 import { applyMetadataUpdate, fetchPage, type Metadata, type PageRequest, type V1Scope } from '../../../v1/index.js';
 import { testCardByNumber, testCardByPaymentMethodToken, testCardByToken, type TestCard } from '../test-cards.js';
 import { checkCvc, checkExpiry, checkPan, panValid, type CardBrand, type CardVault } from '../vault/index.js';
@@ -161,8 +162,6 @@ const columns =
   'id, account_id, livemode, card_id, brand, last4, exp_month, exp_year, fingerprint, funding, country, cvc_check, customer_id, detached_at, billing_details, metadata, created_at';
 
 const table = 'cards_payment_methods';
-/** The customers context's table (modules/customers/schema.ts); attach reads it in its transaction. */
-const customersTable = 'customers_customers';
 
 const idLength = 24;
 const fingerprintLength = 16;
@@ -343,15 +342,6 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
     return row ?? null;
   }
 
-  async function customerExists(executor: SqlExecutor, scope: V1Scope, customerId: string, lock: boolean) {
-    const rows = await executor.query<{ id: string }>(
-      `select id from ${customersTable}
-        where account_id = $1 and livemode = $2 and id = $3 and deleted_at is null${lock ? ' for share' : ''}`,
-      [scope.accountId, scope.livemode, customerId],
-    );
-    return rows.length === 1;
-  }
-
   function testCardForToken(scope: V1Scope, token: string, lookUp: (token: string) => TestCard | undefined) {
     const testCard = lookUp(token);
     if (testCard === undefined) return undefined;
@@ -454,7 +444,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
   async function event(
     tx: SqlExecutor,
     scope: V1Scope,
-    type: string,
+    type: PaymentMethodEventType,
     object: PaymentMethodWire,
     previousAttributes: Record<string, unknown> | undefined,
     request: RequestInfo | undefined,
@@ -480,7 +470,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
       if (row === null) throw missing(id);
       if (row.detached_at !== null) throw new AppError('payment_method_unexpected_state', { message: reuseRefused });
       // Shared lock: the customer cannot be deleted until this attachment commits.
-      if (!(await customerExists(tx, scope, customerId, true))) throw missingCustomer(customerId);
+      if (!(await customerExists(tx, scope, customerId, { lock: true }))) throw missingCustomer(customerId);
       if (row.customer_id === customerId) return toWire(row);
       if (row.customer_id !== null) {
         throw new AppError('payment_method_unexpected_state', {
@@ -594,7 +584,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
         // Stripe attaches a new PaymentMethod made from the test card; the customer is checked first
         // so that a wrong customer does not leave a stray PaymentMethod behind.
         if (testCardByPaymentMethodToken(id) !== undefined && !scope.livemode) {
-          if (!(await customerExists(db, scope, customerId, false))) throw missingCustomer(customerId);
+          if (!(await customerExists(db, scope, customerId, { lock: false }))) throw missingCustomer(customerId);
         }
         const created = await createFromTestToken(scope, id);
         if (created === null) throw missing(id);
@@ -627,7 +617,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
     },
 
     async list(scope, options) {
-      if (options.customer !== undefined && !(await customerExists(db, scope, options.customer, false))) {
+      if (options.customer !== undefined && !(await customerExists(db, scope, options.customer, { lock: false }))) {
         throw missingCustomer(options.customer);
       }
       if (options.type !== undefined && options.type !== 'card') return { data: [], hasMore: false };

@@ -1,4 +1,4 @@
-import type { Migration } from '../../platform/migrations.js';
+import type { Migration } from '../../../platform/migrations.js';
 
 /**
  * Notification tables. Lists and replays order by seq (insert order: timestamps tie, PGlite's
@@ -6,7 +6,7 @@ import type { Migration } from '../../platform/migrations.js';
  * inserts early and commits late can still land behind a cursor a client already holds: the live
  * stream delivers it, a Last-Event-ID replay would not.
  */
-export const eventsMigrations: readonly Migration[] = [
+export const notificationMigrations: readonly Migration[] = [
   {
     id: '0300_events_notifications',
     sql: `

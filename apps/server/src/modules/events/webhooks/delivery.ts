@@ -1,9 +1,10 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
-import type { Logger } from '../../platform/logger.js';
-import { newObjectId } from '../merchants/index.js';
-import type { MerchantEvents } from '../merchant-events/index.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
+import { newObjectId } from '../../../platform/ids.js';
+import { countEventDeliveryAttempt, handOutEvent, takeOutboxEvents } from '../merchant-events/outbox.js';
+import type { MerchantEvents } from '../merchant-events/service.js';
 import { checkTarget, type HostResolver } from './address-policy.js';
 import { postToTarget, type PostOutcome } from './connector.js';
 import { eventTypeMatches } from './event-types.js';
@@ -25,7 +26,8 @@ export interface DeliveryReport {
   canceled: number;
 }
 
-export interface DeliveryDependencies {
+/** What the webhook part works with: the database, the events, the signing key, the address policy, the clock. */
+export interface WebhookRuntime {
   db: Db;
   events: Pick<MerchantEvents, 'retrieve'>;
   key: () => Promise<EncryptionKey>;
@@ -59,38 +61,28 @@ interface ClaimedDelivery {
   retry_until: Date;
 }
 
-/** Moves new outbox events (delivery_state 'pending') to one delivery row per matching enabled endpoint. */
-async function dispatchNewEvents(dependencies: DeliveryDependencies, limit: number): Promise<number> {
+/** Hands new outbox events to one delivery row per matching enabled endpoint. */
+async function dispatchNewEvents(dependencies: WebhookRuntime, limit: number): Promise<number> {
   const at = new Date(dependencies.now());
   return dependencies.db.transaction(async (tx) => {
-    const events = await tx.query<{
-      id: string;
-      account_id: string;
-      livemode: boolean;
-      type: string;
-      created_at: Date;
-    }>(
-      `select id, account_id, livemode, type, created_at from merchant_events
-        where delivery_state = 'pending' order by created_at limit $1 for update skip locked`,
-      [limit],
-    );
+    const events = await takeOutboxEvents(tx, limit);
     for (const event of events) {
       const endpoints = await tx.query<{ id: string; enabled_events: string[] }>(
         `select id, enabled_events from webhooks_endpoints
           where account_id = $1 and livemode = $2 and status = 'enabled' and deleted_at is null`,
-        [event.account_id, event.livemode],
+        [event.accountId, event.livemode],
       );
-      const retryUntil = new Date(event.created_at.getTime() + limits.webhookRetryWindowMs);
+      const retryUntil = new Date(event.createdAt.getTime() + limits.webhookRetryWindowMs);
       for (const endpoint of endpoints) {
         if (!eventTypeMatches(endpoint.enabled_events, event.type)) continue;
         await tx.query(
           `insert into webhooks_deliveries
              (event_id, endpoint_id, account_id, livemode, state, next_attempt_at, retry_until)
            values ($1, $2, $3, $4, 'pending', $5, $6) on conflict (event_id, endpoint_id) do nothing`,
-          [event.id, endpoint.id, event.account_id, event.livemode, at, retryUntil],
+          [event.id, endpoint.id, event.accountId, event.livemode, at, retryUntil],
         );
       }
-      await tx.query(`update merchant_events set delivery_state = 'none' where id = $1`, [event.id]);
+      await handOutEvent(tx, event.id);
       await refreshEventDeliveryState(tx, event.id);
     }
     return events.length;
@@ -102,7 +94,7 @@ async function dispatchNewEvents(dependencies: DeliveryDependencies, limit: numb
  * pushed past the HTTP timeout), so no other worker takes them while their POST is in flight and
  * a crashed worker's deliveries come due again.
  */
-async function claimDue(dependencies: DeliveryDependencies, limit: number): Promise<ClaimedDelivery[]> {
+async function claimDue(dependencies: WebhookRuntime, limit: number): Promise<ClaimedDelivery[]> {
   const nowMs = dependencies.now();
   return dependencies.db.query<ClaimedDelivery>(
     `update webhooks_deliveries d
@@ -127,8 +119,36 @@ async function cancel(tx: SqlExecutor, delivery: ClaimedDelivery): Promise<void>
 
 type Result = 'delivered' | 'retrying' | 'failed' | 'canceled';
 
+/**
+ * POSTs a signed event body to the endpoint. The URL is checked again at every delivery: the name
+ * may point somewhere else since the endpoint was saved.
+ */
+async function postEvent(
+  dependencies: WebhookRuntime,
+  endpoint: EndpointRow,
+  payload: { body: string; secret: string },
+): Promise<PostOutcome> {
+  const check = await checkTarget(endpoint.url, {
+    resolver: dependencies.resolver,
+    allowPrivate: dependencies.allowPrivate,
+  });
+  if (!check.ok) {
+    return { statusCode: null, error: `refused: the URL ${check.reason}`, durationMs: 0, responseExcerpt: '' };
+  }
+  const { body, secret } = payload;
+  return postToTarget({
+    target: check.target,
+    body,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': userAgent,
+      'stripe-signature': signatureHeader({ secret, body, timestampS: Math.floor(Date.now() / 1000) }),
+    },
+  });
+}
+
 /** One delivery: read (no transaction held), POST, record (one short transaction). */
-async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedDelivery): Promise<Result> {
+async function deliverOne(dependencies: WebhookRuntime, delivery: ClaimedDelivery): Promise<Result> {
   const { db } = dependencies;
   const scope = { accountId: delivery.account_id, livemode: delivery.livemode };
   const endpoints = await db.query<EndpointRow & { deleted_at: Date | null }>(
@@ -146,25 +166,7 @@ async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedD
   const body = JSON.stringify(event);
   const secret = decryptSigningSecret(await dependencies.key(), endpoint.secret_ciphertext, endpoint.id);
 
-  // Checked again at every delivery: the name may point somewhere else since the endpoint was saved.
-  const check = await checkTarget(endpoint.url, {
-    resolver: dependencies.resolver,
-    allowPrivate: dependencies.allowPrivate,
-  });
-  let outcome: PostOutcome;
-  if (!check.ok) {
-    outcome = { statusCode: null, error: `refused: the URL ${check.reason}`, durationMs: 0, responseExcerpt: '' };
-  } else {
-    outcome = await postToTarget({
-      target: check.target,
-      body,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': userAgent,
-        'stripe-signature': signatureHeader({ secret, body, timestampS: Math.floor(Date.now() / 1000) }),
-      },
-    });
-  }
+  const outcome = await postEvent(dependencies, endpoint, { body, secret });
   const succeeded = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
   const nextAttemptMs = dependencies.now() + retryDelayMs(delivery.attempt_count);
   const result: Result = succeeded
@@ -200,16 +202,14 @@ async function deliverOne(dependencies: DeliveryDependencies, delivery: ClaimedD
         new Date(result === 'retrying' ? nextAttemptMs : dependencies.now()),
       ],
     );
-    await tx.query(`update merchant_events set delivery_attempt_count = delivery_attempt_count + 1 where id = $1`, [
-      delivery.event_id,
-    ]);
+    await countEventDeliveryAttempt(tx, delivery.event_id);
     await refreshEventDeliveryState(tx, delivery.event_id);
   });
   return result;
 }
 
 /** See Webhooks.deliverDue. */
-export async function deliverDue(dependencies: DeliveryDependencies, limit: number): Promise<DeliveryReport> {
+export async function deliverDue(dependencies: WebhookRuntime, limit: number): Promise<DeliveryReport> {
   assert(
     Number.isSafeInteger(limit) && limit >= 1 && limit <= limits.webhookDeliveryBatchMax,
     'deliverDue limit is within webhookDeliveryBatchMax',

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../platform/db.js';
+import type { SqlExecutor } from '../../../platform/db.js';
 
 /** What a person is told about: money that moved, and what happened to their account's security. */
 export const notificationTypes = [

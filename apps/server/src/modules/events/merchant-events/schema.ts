@@ -1,4 +1,4 @@
-import type { Migration } from '../../platform/migrations.js';
+import type { Migration } from '../../../platform/migrations.js';
 
 export const merchantEventMigrations: readonly Migration[] = [
   {

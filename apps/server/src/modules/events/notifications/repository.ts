@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../platform/db.js';
+import type { SqlExecutor } from '../../../platform/db.js';
 import type { Notification } from './notification.js';
 
 /** SQL for notifications; no rules. A cursor id becomes its seq inside the query. */

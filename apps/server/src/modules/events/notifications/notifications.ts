@@ -1,7 +1,7 @@
-import type { Db, SqlExecutor } from '../../platform/db.js';
-import { AppError, assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
-import type { Logger } from '../../platform/logger.js';
+import type { Db, SqlExecutor } from '../../../platform/db.js';
+import { AppError, assert } from '../../../platform/errors.js';
+import { limits } from '../../../platform/limits.js';
+import type { Logger } from '../../../platform/logger.js';
 import { createNotificationHub, notificationChannel, type NotificationHub, type NotificationHubLimits } from './hub.js';
 import { isNotificationId, newNotificationId } from './ids.js';
 import type { Notification } from './notification.js';
@@ -47,6 +47,59 @@ export interface Notifications {
 
 const knownTypes = new Set<string>(notificationTypes);
 
+/**
+ * NotificationWriter.write: inserts in the caller's transaction and announces on the channel, so
+ * live subscribers hear of it only once the change it tells of has committed.
+ */
+async function writeNotification(tx: SqlExecutor, notification: NotificationInput): Promise<void> {
+  // Callers are our own services: a bad notification is a programmer error.
+  assert(knownTypes.has(notification.type), `unknown notification type ${notification.type}`);
+  assert(
+    notification.userId.length > 0 && notification.userId.length <= limits.notificationUserIdLengthMax,
+    'notification user id length out of bounds',
+  );
+  const dataJson = JSON.stringify(notification.data);
+  assert(
+    typeof notification.data === 'object' && notification.data !== null && !Array.isArray(notification.data),
+    'notification data must be an object',
+  );
+  assert(
+    Buffer.byteLength(dataJson) <= limits.notificationDataBytesMax,
+    `notification data exceeds ${limits.notificationDataBytesMax} bytes`,
+  );
+  await insertNotification(tx, {
+    id: newNotificationId(),
+    userId: notification.userId,
+    type: notification.type,
+    dataJson,
+    channel: notificationChannel,
+  });
+}
+
+/** Notifications.list. */
+async function listNotifications(
+  db: SqlExecutor,
+  userId: string,
+  listOptions: NotificationListOptions,
+): Promise<NotificationPage> {
+  const { limit } = listOptions;
+  assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= limits.pageSizeMax, 'list limit out of bounds');
+  const startingAfter = listOptions.startingAfter ?? null;
+  if (startingAfter !== null) {
+    if (!isNotificationId(startingAfter) || !(await notificationExists(db, { userId, id: startingAfter }))) {
+      throw new AppError('not_found', { message: 'No such notification.', param: 'starting_after' });
+    }
+  }
+  const rows = await selectNotificationsPage(db, {
+    userId,
+    startingAfter,
+    unreadOnly: listOptions.unreadOnly === true,
+    limit: limit + 1,
+  });
+  for (const row of rows) assert(row.userId === userId, 'listed another user’s notification');
+  return { data: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
 export function createNotifications(options: {
   db: Db;
   logger?: Logger;
@@ -59,55 +112,13 @@ export function createNotifications(options: {
     ...(options.hubLimits === undefined ? {} : { limits: options.hubLimits }),
   });
 
-  const writer: NotificationWriter = {
-    async write(tx: SqlExecutor, notification: NotificationInput) {
-      // Callers are our own services: a bad notification is a programmer error.
-      assert(knownTypes.has(notification.type), `unknown notification type ${notification.type}`);
-      assert(
-        notification.userId.length > 0 && notification.userId.length <= limits.notificationUserIdLengthMax,
-        'notification user id length out of bounds',
-      );
-      const dataJson = JSON.stringify(notification.data);
-      assert(
-        typeof notification.data === 'object' && notification.data !== null && !Array.isArray(notification.data),
-        'notification data must be an object',
-      );
-      assert(
-        Buffer.byteLength(dataJson) <= limits.notificationDataBytesMax,
-        `notification data exceeds ${limits.notificationDataBytesMax} bytes`,
-      );
-      await insertNotification(tx, {
-        id: newNotificationId(),
-        userId: notification.userId,
-        type: notification.type,
-        dataJson,
-        channel: notificationChannel,
-      });
-    },
-  };
+  const writer: NotificationWriter = { write: writeNotification };
 
   return {
     writer,
     hub,
 
-    async list(userId, listOptions) {
-      const { limit } = listOptions;
-      assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= limits.pageSizeMax, 'list limit out of bounds');
-      const startingAfter = listOptions.startingAfter ?? null;
-      if (startingAfter !== null) {
-        if (!isNotificationId(startingAfter) || !(await notificationExists(db, { userId, id: startingAfter }))) {
-          throw new AppError('not_found', { message: 'No such notification.', param: 'starting_after' });
-        }
-      }
-      const rows = await selectNotificationsPage(db, {
-        userId,
-        startingAfter,
-        unreadOnly: listOptions.unreadOnly === true,
-        limit: limit + 1,
-      });
-      for (const row of rows) assert(row.userId === userId, 'listed another user’s notification');
-      return { data: rows.slice(0, limit), hasMore: rows.length > limit };
-    },
+    list: (userId, listOptions) => listNotifications(db, userId, listOptions),
 
     async markRead(userId, id) {
       const notification = isNotificationId(id) ? await updateNotificationRead(db, { userId, id }) : null;

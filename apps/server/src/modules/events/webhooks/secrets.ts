@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { loadInstallKeys, open, seal, type SecretKey } from '../../platform/secret-box.js';
-import type { SqlExecutor } from '../../platform/db.js';
-import { assert } from '../../platform/errors.js';
+import { loadInstallKeys, open, seal, type SecretKey } from '../../../platform/secret-box.js';
+import type { SqlExecutor } from '../../../platform/db.js';
+import { assert } from '../../../platform/errors.js';
 
 /**
  * Endpoint signing secrets at rest, sealed with platform/secret-box.ts under a key derived from

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../../platform/errors.js';
+import { AppError } from '../../../platform/errors.js';
 import {
   V1CreatedFilter,
   V1Expand,
@@ -10,7 +10,7 @@ import {
   listResponse,
   pageRequestFrom,
   v1Scope,
-} from '../../v1/index.js';
+} from '../../../v1/index.js';
 import type { MerchantEvents } from './service.js';
 
 export interface EventRoutesOptions {

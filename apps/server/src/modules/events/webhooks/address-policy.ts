@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { limits } from '../../platform/limits.js';
+import { limits } from '../../../platform/limits.js';
 
 /**
  * Where a webhook may be sent (SSRF protection). A URL is checked when an endpoint is created or

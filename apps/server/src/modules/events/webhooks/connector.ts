@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { limits } from '../../platform/limits.js';
+import { limits } from '../../../platform/limits.js';
 import type { CheckedTarget } from './address-policy.js';
 
 /** What one POST to an endpoint came to; never throws. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { limits } from '../../platform/limits.js';
+import { limits } from '../../../platform/limits.js';
 import {
   V1Boolean,
   V1Expand,
@@ -14,7 +14,7 @@ import {
   registerV1ErrorCodes,
   toUpdate,
   v1Scope,
-} from '../../v1/index.js';
+} from '../../../v1/index.js';
 import type { WebhookEndpointUpdateInput, Webhooks } from './service.js';
 
 export interface WebhookRoutesOptions {
