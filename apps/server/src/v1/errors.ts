@@ -1,29 +1,15 @@
 import { Type } from 'typebox';
 import type { FastifyError } from 'fastify';
-import { AppError, errorCatalog, isAppError, type ErrorCode } from '../platform/errors.js';
+import { AppError, errorCatalog, isAppError, type StripeErrorType } from '../platform/errors.js';
 import { limits } from '../platform/limits.js';
 
 /**
- * Stripe's error envelope for /v1, and the one table that maps our AppError codes to Stripe's
- * error type, code and HTTP status. Other contexts add their codes with registerV1ErrorCodes
- * (e.g. card_declined → card_error 402 with decline_code from the error's details).
+ * Stripe's error envelope for /v1. How each of our codes shows there (Stripe's type, code and
+ * status) is part of the error catalog (platform/errors.ts), next to the code itself.
  */
-export type StripeErrorType =
-  | 'api_error'
-  | 'card_error'
-  | 'idempotency_error'
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'rate_limit_error';
 
-export interface V1ErrorMapping {
-  type: StripeErrorType;
-  /** Stripe's `code`; null: Stripe sends none; absent: our code is sent as is. */
-  code?: string | null;
-  /** Overrides the catalog's HTTP status. */
-  status?: number;
-}
+type StripeMapping = { type: StripeErrorType; code?: string | null; status?: number };
+export type { StripeErrorType } from '../platform/errors.js';
 
 export interface V1ErrorBody {
   error: {
@@ -61,56 +47,6 @@ export const V1ErrorSchema = Type.Object(
 /** Spread into a /v1 route's `response`: its error answers, documented. */
 export const v1ErrorResponses = { '4xx': V1ErrorSchema, '5xx': V1ErrorSchema } as const;
 
-const mappings = new Map<string, V1ErrorMapping>();
-
-/**
- * Adds mappings for error codes; registering a code twice with a different mapping is a
- * programmer error (a code's meaning on the wire never changes).
- */
-export function registerV1ErrorCodes(entries: Partial<Record<ErrorCode, V1ErrorMapping>>): void {
-  for (const [code, mapping] of Object.entries(entries) as [ErrorCode, V1ErrorMapping][]) {
-    const existing = mappings.get(code);
-    if (existing !== undefined && JSON.stringify(existing) !== JSON.stringify(mapping)) {
-      throw new Error(`assertion failed: /v1 error code ${code} is already mapped differently`);
-    }
-    mappings.set(code, mapping);
-  }
-}
-
-// Authentication failures: Stripe answers 401/403 with type invalid_request_error (its SDKs
-// choose the error class from the status: StripeAuthenticationError, StripePermissionError).
-registerV1ErrorCodes({
-  api_key_missing: { type: 'invalid_request_error', code: null },
-  api_key_invalid: { type: 'invalid_request_error', code: null },
-  api_key_expired: { type: 'invalid_request_error', code: 'api_key_expired' },
-  api_key_publishable_not_allowed: { type: 'invalid_request_error', code: null },
-  api_key_permission_denied: { type: 'permission_error', code: null },
-  unauthorized: { type: 'authentication_error', code: null },
-  forbidden: { type: 'permission_error', code: null },
-  resource_missing: { type: 'invalid_request_error', code: 'resource_missing' },
-  parameter_resource_missing: { type: 'invalid_request_error', code: 'resource_missing' },
-  not_found: { type: 'invalid_request_error', code: 'resource_missing' },
-  url_unrecognized: { type: 'invalid_request_error', code: null },
-  route_not_found: { type: 'invalid_request_error', code: null },
-  parameter_unknown: { type: 'invalid_request_error', code: 'parameter_unknown' },
-  parameter_missing: { type: 'invalid_request_error', code: 'parameter_missing' },
-  parameter_invalid_integer: { type: 'invalid_request_error', code: 'parameter_invalid_integer' },
-  parameter_invalid_empty: { type: 'invalid_request_error', code: 'parameter_invalid_empty' },
-  parameter_invalid: { type: 'invalid_request_error', code: null },
-  parameter_invalid_characters: { type: 'invalid_request_error', code: 'parameter_invalid_characters' },
-  expand_invalid: { type: 'invalid_request_error', code: null },
-  invalid_request: { type: 'invalid_request_error', code: null },
-  body_too_large: { type: 'invalid_request_error', code: null },
-  unsupported_media_type: { type: 'invalid_request_error', code: null },
-  idempotency_key_reused: { type: 'idempotency_error', code: null },
-  idempotency_key_in_use: { type: 'idempotency_error', code: 'idempotency_key_in_use', status: 409 },
-  rate_limited: { type: 'rate_limit_error', code: 'rate_limit' },
-  currency_unsupported: { type: 'invalid_request_error', code: null },
-  card_declined: { type: 'card_error', code: 'card_declined' },
-  insufficient_funds: { type: 'card_error', code: 'card_declined' },
-  conflict: { type: 'invalid_request_error', code: null },
-});
-
 function defaultType(status: number): StripeErrorType {
   if (status === 401) return 'authentication_error';
   if (status === 402) return 'card_error';
@@ -134,7 +70,7 @@ function toBracket(param: string | undefined): string | undefined {
 }
 
 export function v1ErrorResponse(error: AppError): { status: number; body: V1ErrorBody } {
-  const mapping = mappings.get(error.code);
+  const mapping = (errorCatalog[error.code] as { stripe?: StripeMapping }).stripe;
   const status = mapping?.status ?? error.status;
   const type = mapping?.type ?? defaultType(status);
   const code = mapping === undefined || mapping.code === undefined ? error.code : mapping.code;

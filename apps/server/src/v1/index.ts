@@ -13,14 +13,12 @@ export {
   type V1RouteConfig,
 } from './plugin.js';
 export {
-  registerV1ErrorCodes,
   v1ErrorResponses,
   V1ErrorSchema,
   v1ErrorResponse,
   bracketParam,
   type StripeErrorType,
   type V1ErrorBody,
-  type V1ErrorMapping,
 } from './errors.js';
 export { ExpandRegistry, type ExpandLoader, type V1Scope } from './expand.js';
 export {

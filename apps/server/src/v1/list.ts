@@ -93,7 +93,7 @@ export async function fetchPage<Row>(db: SqlExecutor, query: PageQuery): Promise
     );
     const row = cursor[0];
     if (row === undefined) {
-      throw new AppError('resource_missing', {
+      throw new AppError('not_found', {
         message: `No such ${query.objectName}: '${cursorId}'`,
         param: backwards ? 'ending_before' : 'starting_after',
       });

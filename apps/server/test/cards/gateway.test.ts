@@ -416,7 +416,7 @@ describe('authorize', () => {
     expect(await errorCode(gateway.authorize({ ...input, currency: 'XXX' }))).toBe('currency_unsupported');
     expect(await errorCode(gateway.authorize({ ...input, reference: 'has space' }))).toBe('invalid_request');
     expect(await errorCode(gateway.authorize({ ...input, cardId: 'card_missing' }))).toBe('invalid_request');
-    expect(await errorCode(gateway.authorize({ ...input, cardId: `card_${'A'.repeat(22)}` }))).toBe('resource_missing');
+    expect(await errorCode(gateway.authorize({ ...input, cardId: `card_${'A'.repeat(22)}` }))).toBe('not_found');
     expect(await gateway.transaction(input.reference, 'sale')).toBeNull();
   });
 });
@@ -491,7 +491,7 @@ describe('manual capture and void', () => {
       await errorCode(
         gateway.capture({ reference: reference('cap'), authorizationReference: 'ch_none', amountMinor: 1n }),
       ),
-    ).toBe('resource_missing');
+    ).toBe('not_found');
   });
 
   it('repeats an unacknowledged advice with the same STAN, RRN and time, then the sweep delivers it', async () => {

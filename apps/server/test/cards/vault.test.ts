@@ -265,7 +265,7 @@ describe.each([1, 3])('vault (rewrap batch size %i)', (batchSize) => {
     expect(String(revealed)).not.toContain('4242424242424242');
     expect(await vault.retrieve(stored.id)).toEqual(stored);
     expect(await vault.retrieve('card_doesnotexist00000000')).toBeNull();
-    expect(await asyncErrorCode(vault.reveal('card_0000000000000000000000'))).toBe('resource_missing');
+    expect(await asyncErrorCode(vault.reveal('card_0000000000000000000000'))).toBe('not_found');
   });
 
   it('refuses invalid cards and never accepts a CVC', async () => {

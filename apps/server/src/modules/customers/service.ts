@@ -99,7 +99,7 @@ export interface RequestInfo {
 
 export interface Customers {
   create(scope: V1Scope, input: CustomerCreateInput, request?: RequestInfo): Promise<CustomerWire>;
-  /** Throws resource_missing for unknown, deleted, other accounts' or other mode's customers. */
+  /** Throws not_found (resource_missing on /v1) for unknown, deleted, other accounts' or other mode's customers. */
   retrieve(scope: V1Scope, id: string): Promise<CustomerWire>;
   /** The same lookup returning null: the expand[] loader for `customer`. */
   find(scope: V1Scope, id: string): Promise<CustomerWire | null>;
@@ -175,7 +175,7 @@ function toWire(row: CustomerRow): CustomerWire {
 }
 
 function missing(id: string): AppError {
-  return new AppError('resource_missing', { message: `No such customer: '${id}'`, param: 'id' });
+  return new AppError('not_found', { message: `No such customer: '${id}'`, param: 'id' });
 }
 
 const json = (value: unknown): string | null => (value === null ? null : JSON.stringify(value));

@@ -112,7 +112,7 @@ async function capturableAuthorization(tx: SqlExecutor, input: CaptureInput): Pr
   );
   const authorization = authorizations[0];
   if (authorization === undefined) {
-    throw new AppError('resource_missing', {
+    throw new AppError('not_found', {
       param: 'authorization_reference',
       message: 'No authorization has this reference.',
     });

@@ -17,7 +17,7 @@ export async function voidAuthorization(
     );
     const row = rows[0];
     if (row === undefined) {
-      throw new AppError('resource_missing', {
+      throw new AppError('not_found', {
         param: 'authorization_reference',
         message: 'No authorization has this reference.',
       });

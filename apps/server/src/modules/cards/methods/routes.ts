@@ -14,7 +14,6 @@ import {
   V1Unsettable,
   listResponse,
   pageRequestFrom,
-  registerV1ErrorCodes,
   toUpdate,
   v1Scope,
 } from '../../../v1/index.js';
@@ -30,15 +29,6 @@ import { PaymentMethodListSchema, PaymentMethodSchema } from './wire.js';
 export interface PaymentMethodRoutesOptions {
   paymentMethods: PaymentMethods;
 }
-
-// Stripe answers a refused card number, expiry or CVC with a card_error (HTTP 402).
-registerV1ErrorCodes({
-  invalid_number: { type: 'card_error', code: 'invalid_number' },
-  invalid_expiry_month: { type: 'card_error', code: 'invalid_expiry_month' },
-  invalid_expiry_year: { type: 'card_error', code: 'invalid_expiry_year' },
-  invalid_cvc: { type: 'card_error', code: 'invalid_cvc' },
-  incorrect_number: { type: 'card_error', code: 'incorrect_number' },
-});
 
 const text = (maxLength: number) => V1String({ maxLength });
 

@@ -282,7 +282,7 @@ function missing(id: string): AppError {
 }
 
 function missingCustomer(id: string): AppError {
-  return new AppError('resource_missing', { message: `No such customer: '${id}'`, param: 'customer' });
+  return new AppError('not_found', { message: `No such customer: '${id}'`, param: 'customer' });
 }
 
 const reuseRefused =
@@ -369,7 +369,7 @@ export function createPaymentMethods(deps: PaymentMethodsDeps): PaymentMethods {
       }
       const testCard = testCardForToken(scope, card.token, testCardByToken);
       if (testCard === undefined) {
-        throw new AppError('resource_missing', { message: `No such token: '${card.token}'`, param: 'card.token' });
+        throw new AppError('not_found', { message: `No such token: '${card.token}'`, param: 'card.token' });
       }
       return { pan: testCard.number, ...testTokenExpiry(), cvcCheck: null, testCard };
     }

@@ -136,7 +136,7 @@ export interface CardVault {
   /** The displayable facts of a record, without decrypting it; null when there is none. */
   retrieve(id: string): Promise<VaultCard | null>;
   /**
-   * Decrypts a record for an authorization. Throws resource_missing, card_vault_key_unknown (its
+   * Decrypts a record for an authorization. Throws not_found, card_vault_key_unknown (its
    * KEK is not configured) or card_vault_record_unreadable (altered, or moved between rows).
    */
   reveal(id: string): Promise<RevealedCard>;
@@ -310,10 +310,10 @@ export function createVault(deps: CardVaultDeps): CardVault {
   }
 
   async function reveal(id: string): Promise<RevealedCard> {
-    if (!cardIdPattern.test(id)) throw new AppError('resource_missing', { param: 'id' });
+    if (!cardIdPattern.test(id)) throw new AppError('not_found', { param: 'id' });
     const rows = await db.query<VaultRow>('select * from cards_vault where id = $1', [id]);
     const row = rows[0];
-    if (row === undefined) throw new AppError('resource_missing', { param: 'id' });
+    if (row === undefined) throw new AppError('not_found', { param: 'id' });
     const dataKey = unwrapDataKey(row);
     let record: SealedRecord;
     try {

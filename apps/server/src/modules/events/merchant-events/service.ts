@@ -61,7 +61,7 @@ export function createMerchantEvents(dependencies: { db: Db }): MerchantEvents {
     async retrieve(scope, id) {
       const row = await selectEvent(db, scope, id);
       if (row === undefined) {
-        throw new AppError('resource_missing', { message: `No such event: '${id}'`, param: 'id' });
+        throw new AppError('not_found', { message: `No such event: '${id}'`, param: 'id' });
       }
       assert(row.account_id === scope.accountId && row.livemode === scope.livemode, 'event row out of scope');
       return toWire(row);

@@ -31,7 +31,7 @@ import {
 /** The webhook_endpoint operations behind Webhooks (service.ts), as functions of the runtime. */
 
 export function missingEndpoint(id: string): AppError {
-  return new AppError('resource_missing', { message: `No such webhook endpoint: '${id}'`, param: 'id' });
+  return new AppError('not_found', { message: `No such webhook endpoint: '${id}'`, param: 'id' });
 }
 
 function checkEnabledEvents(events: readonly string[]): asserts events is readonly EnabledEvent[] {
@@ -151,8 +151,8 @@ export async function resendEvent(
   eventId: string,
 ): Promise<WebhookDeliveryWire> {
   const event = await runtime.events.retrieve(scope, eventId).catch((error: unknown) => {
-    if (error instanceof AppError && error.code === 'resource_missing') {
-      throw new AppError('resource_missing', { message: `No such event: '${eventId}'`, param: 'event' });
+    if (error instanceof AppError && error.code === 'not_found') {
+      throw new AppError('not_found', { message: `No such event: '${eventId}'`, param: 'event' });
     }
     throw error;
   });

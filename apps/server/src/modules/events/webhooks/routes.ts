@@ -11,7 +11,6 @@ import {
   V1Unsettable,
   listResponse,
   pageRequestFrom,
-  registerV1ErrorCodes,
   toUpdate,
   v1Scope,
 } from '../../../v1/index.js';
@@ -22,7 +21,6 @@ export interface WebhookRoutesOptions {
 }
 
 // Stripe answers a refused endpoint URL with invalid_request_error code url_invalid.
-registerV1ErrorCodes({ url_invalid: { type: 'invalid_request_error', code: 'url_invalid' } });
 
 const Url = V1String({ minLength: 1, maxLength: limits.webhookUrlLengthMax });
 const EnabledEvents = Type.Array(V1String({ minLength: 1, maxLength: 100 }), {

@@ -123,7 +123,7 @@ export function retrieveIntentRoute(app: V1App, options: PaymentRoutesOptions): 
       const intent = await payments.retrieveIntent(v1Scope(request), request.params.id);
       if (auth.keyKind === 'publishable' && request.query.client_secret !== intent.clientSecret) {
         // With a publishable key, only the client secret opens an intent (Stripe answers the same).
-        throw new AppError('resource_missing', {
+        throw new AppError('not_found', {
           message: `No such payment_intent: '${request.params.id}'`,
           param: 'intent',
         });
@@ -208,7 +208,7 @@ export function confirmIntentRoute(app: V1App, options: PaymentRoutesOptions): v
       const scope = v1Scope(request);
       const intent = await payments.retrieveIntent(scope, request.params.id);
       if (auth.keyKind === 'publishable' && request.body.client_secret !== intent.clientSecret) {
-        throw new AppError('resource_missing', {
+        throw new AppError('not_found', {
           message: `No such payment_intent: '${request.params.id}'`,
           param: 'intent',
         });
