@@ -1,3 +1,4 @@
+import { CustomerListSchema, CustomerSchema, DeletedCustomerSchema } from './wire.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
@@ -15,6 +16,7 @@ import {
   pageRequestFrom,
   toUpdate,
   v1Scope,
+  v1ErrorResponses,
 } from '../../v1/index.js';
 import type { AddressInput, CustomerUpdateInput, Customers, RequestInfo, ShippingInput } from './service.js';
 
@@ -122,23 +124,30 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
   const { customers } = options;
   const v1 = { resource: 'customers', object: 'customer' };
 
-  app.post('/customers', { config: { v1 }, schema: { body: CreateBody } }, async (request) =>
+  const one = { 200: CustomerSchema, ...v1ErrorResponses };
+  app.post('/customers', { config: { v1 }, schema: { body: CreateBody, response: one } }, async (request) =>
     customers.create(v1Scope(request), createInput(request.body), requestInfo(request)),
   );
 
   app.get(
     '/customers/:id',
-    { config: { v1 }, schema: { params: IdParams, querystring: ExpandQuery } },
+    { config: { v1 }, schema: { params: IdParams, querystring: ExpandQuery, response: one } },
     async (request) => customers.retrieve(v1Scope(request), request.params.id),
   );
 
-  app.post('/customers/:id', { config: { v1 }, schema: { params: IdParams, body: UpdateBody } }, async (request) =>
-    customers.update(v1Scope(request), request.params.id, updateInput(request.body), requestInfo(request)),
+  app.post(
+    '/customers/:id',
+    { config: { v1 }, schema: { params: IdParams, body: UpdateBody, response: one } },
+    async (request) =>
+      customers.update(v1Scope(request), request.params.id, updateInput(request.body), requestInfo(request)),
   );
 
   app.delete(
     '/customers/:id',
-    { config: { v1: { resource: 'customers' } }, schema: { params: IdParams } },
+    {
+      config: { v1: { resource: 'customers' } },
+      schema: { params: IdParams, response: { 200: DeletedCustomerSchema, ...v1ErrorResponses } },
+    },
     async (request) => customers.delete(v1Scope(request), request.params.id, requestInfo(request)),
   );
 
@@ -151,6 +160,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<CustomerRoutesOptions> = 
           { ...V1ListParams, created: Type.Optional(V1CreatedFilter), email: Type.Optional(Email) },
           { additionalProperties: false },
         ),
+        response: { 200: CustomerListSchema, ...v1ErrorResponses },
       },
     },
     async (request) => {

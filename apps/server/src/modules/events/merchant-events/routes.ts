@@ -1,3 +1,4 @@
+import { EventListSchema, EventSchema } from './types.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../../platform/errors.js';
@@ -10,6 +11,7 @@ import {
   listResponse,
   pageRequestFrom,
   v1Scope,
+  v1ErrorResponses,
 } from '../../../v1/index.js';
 import type { MerchantEvents } from './service.js';
 
@@ -30,6 +32,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       schema: {
         params: Type.Object({ id: V1Id() }),
         querystring: Type.Object({ expand: Type.Optional(V1Expand) }, { additionalProperties: false }),
+        response: { 200: EventSchema, ...v1ErrorResponses },
       },
     },
     async (request) => events.retrieve(v1Scope(request), request.params.id),
@@ -49,6 +52,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
           },
           { additionalProperties: false },
         ),
+        response: { 200: EventListSchema, ...v1ErrorResponses },
       },
     },
     async (request) => {

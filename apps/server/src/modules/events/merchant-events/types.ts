@@ -1,3 +1,4 @@
+import { Type } from 'typebox';
 import type { PaymentEventType } from '../../payments/index.js';
 
 /**
@@ -70,3 +71,29 @@ export interface RecordEventInput {
   /** The API request that caused the change, when there was one. */
   request?: { id: string | null; idempotencyKey: string | null };
 }
+
+/** The event's response schema (its data.object is the object's own /v1 form, kept whole). */
+export const EventSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('event'),
+  api_version: Type.Union([Type.String(), Type.Null()]),
+  created: Type.Integer(),
+  data: Type.Object({
+    object: Type.Object({}, { additionalProperties: true }),
+    previous_attributes: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  }),
+  livemode: Type.Boolean(),
+  pending_webhooks: Type.Integer(),
+  request: Type.Object({
+    id: Type.Union([Type.String(), Type.Null()]),
+    idempotency_key: Type.Union([Type.String(), Type.Null()]),
+  }),
+  type: Type.String(),
+});
+
+export const EventListSchema = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(EventSchema),
+  has_more: Type.Boolean(),
+  url: Type.String(),
+});

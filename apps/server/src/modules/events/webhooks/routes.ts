@@ -1,3 +1,10 @@
+import {
+  DeletedWebhookEndpointSchema,
+  WebhookAttemptListSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointListSchema,
+  WebhookEndpointSchema,
+} from './wire.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { limits } from '../../../platform/limits.js';
@@ -13,6 +20,7 @@ import {
   pageRequestFrom,
   toUpdate,
   v1Scope,
+  v1ErrorResponses,
 } from '../../../v1/index.js';
 import type { WebhookEndpointUpdateInput, Webhooks } from './service.js';
 
@@ -77,7 +85,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
   const { webhooks } = options;
   const v1 = { resource: 'webhook_endpoints', object: 'webhook_endpoint' };
 
-  app.post('/webhook_endpoints', { config: { v1 }, schema: { body: CreateBody } }, async (request) => {
+  const one = { 200: WebhookEndpointSchema, ...v1ErrorResponses };
+  app.post('/webhook_endpoints', { config: { v1 }, schema: { body: CreateBody, response: one } }, async (request) => {
     const body = request.body;
     const metadata = body.metadata === '' || body.metadata === null ? undefined : body.metadata;
     return webhooks.create(v1Scope(request), {
@@ -90,25 +99,31 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
 
   app.get(
     '/webhook_endpoints/:id',
-    { config: { v1 }, schema: { params: IdParams, querystring: ExpandQuery } },
+    { config: { v1 }, schema: { params: IdParams, querystring: ExpandQuery, response: one } },
     async (request) => webhooks.retrieve(v1Scope(request), request.params.id),
   );
 
   app.post(
     '/webhook_endpoints/:id',
-    { config: { v1 }, schema: { params: IdParams, body: UpdateBody } },
+    { config: { v1 }, schema: { params: IdParams, body: UpdateBody, response: one } },
     async (request) => webhooks.update(v1Scope(request), request.params.id, updateInput(request.body)),
   );
 
   app.delete(
     '/webhook_endpoints/:id',
-    { config: { v1: { resource: 'webhook_endpoints' } }, schema: { params: IdParams } },
+    {
+      config: { v1: { resource: 'webhook_endpoints' } },
+      schema: { params: IdParams, response: { 200: DeletedWebhookEndpointSchema, ...v1ErrorResponses } },
+    },
     async (request) => webhooks.delete(v1Scope(request), request.params.id),
   );
 
   app.get(
     '/webhook_endpoints',
-    { config: { v1: { ...v1, list: true } }, schema: { querystring: ListQuery } },
+    {
+      config: { v1: { ...v1, list: true } },
+      schema: { querystring: ListQuery, response: { 200: WebhookEndpointListSchema, ...v1ErrorResponses } },
+    },
     async (request) => {
       const page = await webhooks.list(v1Scope(request), { page: pageRequestFrom(request.query) });
       return listResponse({ data: page.data, hasMore: page.hasMore, url: '/v1/webhook_endpoints' });
@@ -119,7 +134,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhook_endpoints/:id/attempts',
     {
       config: { v1: { resource: 'webhook_endpoints', object: 'webhook_attempt', list: true } },
-      schema: { params: IdParams, querystring: ListQuery },
+      schema: {
+        params: IdParams,
+        querystring: ListQuery,
+        response: { 200: WebhookAttemptListSchema, ...v1ErrorResponses },
+      },
     },
     async (request) => {
       const page = await webhooks.listAttempts(v1Scope(request), request.params.id, {
@@ -137,7 +156,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
     '/webhook_endpoints/:id/resend',
     {
       config: { v1: { resource: 'webhook_endpoints', object: 'webhook_delivery' } },
-      schema: { params: IdParams, body: ResendBody },
+      schema: { params: IdParams, body: ResendBody, response: { 200: WebhookDeliverySchema, ...v1ErrorResponses } },
     },
     async (request) => webhooks.resend(v1Scope(request), request.params.id, request.body.event),
   );

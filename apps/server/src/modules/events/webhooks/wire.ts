@@ -1,3 +1,4 @@
+import { Type, type TSchema } from 'typebox';
 import type { Metadata } from '../../../v1/index.js';
 import type { AttemptRow, EndpointRow } from './repository.js';
 
@@ -79,3 +80,56 @@ export function attemptWire(row: AttemptRow): WebhookAttemptWire {
     status_code: row.status_code,
   };
 }
+
+// --- response schemas (a field not listed is not serialised) ---------------------------------
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const listOf = <T extends TSchema>(item: T) =>
+  Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean(), url: Type.String() });
+
+export const WebhookEndpointSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('webhook_endpoint'),
+  api_version: Type.Null(),
+  application: Type.Null(),
+  created: Type.Integer(),
+  description: NullableString,
+  enabled_events: Type.Array(Type.String()),
+  livemode: Type.Boolean(),
+  metadata: Type.Record(Type.String(), Type.String()),
+  secret: Type.Optional(Type.String({ description: 'Only in the create response.' })),
+  status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')]),
+  url: Type.String(),
+});
+
+export const DeletedWebhookEndpointSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('webhook_endpoint'),
+  deleted: Type.Literal(true),
+});
+
+export const WebhookAttemptSchema = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('webhook_attempt'),
+  attempt: Type.Integer(),
+  created: Type.Integer(),
+  duration_ms: Type.Integer(),
+  endpoint: Type.String(),
+  error: NullableString,
+  event: Type.String(),
+  livemode: Type.Boolean(),
+  response_body_excerpt: Type.String(),
+  status_code: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+export const WebhookDeliverySchema = Type.Object({
+  object: Type.Literal('webhook_delivery'),
+  endpoint: Type.String(),
+  event: Type.String(),
+  livemode: Type.Boolean(),
+  next_attempt: Type.Integer(),
+  status: Type.Literal('pending'),
+});
+
+export const WebhookEndpointListSchema = listOf(WebhookEndpointSchema);
+export const WebhookAttemptListSchema = listOf(WebhookAttemptSchema);
