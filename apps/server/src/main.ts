@@ -16,6 +16,7 @@ import {
 } from './modules/cards/index.js';
 import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
 import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
+import { helpLines } from './platform/env-variables.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
 import { isAppError } from './platform/errors.js';
 import { Lifecycle } from './platform/lifecycle.js';
@@ -39,14 +40,7 @@ function version(): string {
 }
 
 function usage(): string {
-  const nameWidth = Math.max(...configVariables.map((variable) => variable.name.length));
-  const defaultWidth = Math.max(...configVariables.map((variable) => variable.defaultValue.length));
-  const variables = configVariables
-    .map(
-      (variable) =>
-        `  ${variable.name.padEnd(nameWidth)}  ${variable.defaultValue.padEnd(defaultWidth)}  ${variable.description}`,
-    )
-    .join('\n');
+  const variables = helpLines(configVariables).join('\n');
   return `Usage: yunpay <command>
 
 Commands:
