@@ -33,7 +33,10 @@ export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'embedd
  */
 export type TrustProxy = false | number | readonly string[];
 
-/** Default merchant pricing: 60 basis points (0.6 %) of each payment and no fixed fee. */
+/**
+ * Default merchant pricing, the one source: YUNPAY_MERCHANT_FEE_BPS and YUNPAY_MERCHANT_FEE_FIXED
+ * default to it, and createServices falls back to it when given no pricing.
+ */
 export const merchantPricingDefault: {
   readonly merchantFeeBasisPoints: number;
   readonly merchantFeeFixedMinor: Readonly<Record<string, number>>;
@@ -58,7 +61,7 @@ export interface Config {
   walletTestTopups: boolean;
   /** Create demo wallet users at start (default: on for the embedded database, off for PostgreSQL). */
   demoData: boolean;
-  /** Default merchant pricing: basis points of each payment (60 = 0.6%). */
+  /** Default merchant pricing: basis points of each payment (100 = 1 %). */
   merchantFeeBasisPoints: number;
   /** Default merchant pricing: fixed fee per payment by currency (upper-case ISO 4217), minor units. */
   merchantFeeFixedMinor: Readonly<Record<string, number>>;
@@ -320,7 +323,7 @@ export const configSpec = {
     defaultValue: merchantPricingDefault.merchantFeeBasisPoints,
     min: 0,
     max: limits.merchantFeeBasisPointsMax,
-    description: 'Default merchant fee in basis points of each payment ({range}; 60 = 0.6 %).',
+    description: 'Default merchant fee in basis points of each payment ({range}; 100 = 1 %).',
     details: 'Rounded half up to the minor unit.',
   }),
   merchantFeeFixedMinor: parsedVariable<Readonly<Record<string, number>>>({
