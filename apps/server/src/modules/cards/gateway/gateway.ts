@@ -11,6 +11,7 @@
 import type { Db } from '../../../platform/db.js';
 import { AppError, assert, isAppError } from '../../../platform/errors.js';
 import { newObjectId } from '../../../platform/ids.js';
+import { limits as platformLimits } from '../../../platform/limits.js';
 import { isKnownCurrency } from '../../../platform/money.js';
 import type { Iso8583Message } from '../iso8583/index.js';
 import type { CardVault, RevealedCard } from '../vault/index.js';
@@ -43,10 +44,11 @@ export interface CardNetworkTransport {
   request(message: Iso8583Message, options?: { timeoutMs?: number }): Promise<Iso8583Message>;
 }
 
-/** Bounds of the gateway (modules/cards/gateway owns them; checked when a gateway is created). */
+/**
+ * Bounds of the gateway (modules/cards/gateway owns them; checked when a gateway is created).
+ * The request timeout is the operator's: platform/limits.ts cardNetworkRequestTimeoutMs*.
+ */
 export const cardGatewayLimits = {
-  requestTimeoutMsDefault: 5_000,
-  requestTimeoutMsMax: 60_000,
   /** 0400s sent in the caller's request before the sweep takes over. */
   reversalAttemptsMaxDefault: 3,
   reversalAttemptsMaxMax: 10,
@@ -426,9 +428,9 @@ export function createCardGateway(deps: CardGatewayDeps): CardGateway {
   assert(/^[\x20-\x7e]{1,8}$/.test(terminalId), 'terminalId is 1-8 printable characters');
   const requestTimeoutMs = optionInRange(
     deps.requestTimeoutMs,
-    limits.requestTimeoutMsDefault,
+    platformLimits.cardNetworkRequestTimeoutMsDefault,
     1,
-    limits.requestTimeoutMsMax,
+    platformLimits.cardNetworkRequestTimeoutMsMax,
     'requestTimeoutMs',
   );
   const reversalAttemptsMax = optionInRange(

@@ -33,11 +33,7 @@ export const cardNetworkLimits = {
   /** The clearing file is written this long after UTC midnight. */
   simulatorClearingDelayAfterMidnightMs: 60_000,
 
-  // --- connector ---
-  connectorPoolSizeDefault: 2,
-  connectorPoolSizeMax: 16,
-  connectorRequestTimeoutMsDefault: 5_000,
-  connectorRequestTimeoutMsMax: 120_000,
+  // --- connector (pool size and request timeout: platform/limits.ts cardNetwork*) ---
   connectorConnectTimeoutMsDefault: 2_000,
   connectorConnectTimeoutMsMax: 60_000,
   connectorKeepAliveIntervalMsDefault: 30_000,
@@ -61,9 +57,7 @@ assert(
   'simulatorConnectionsDefault must not exceed simulatorConnectionsMax',
 );
 assert(
-  cardNetworkLimits.connectorPoolSizeDefault <= cardNetworkLimits.connectorPoolSizeMax &&
-    cardNetworkLimits.connectorRequestTimeoutMsDefault <= cardNetworkLimits.connectorRequestTimeoutMsMax &&
-    cardNetworkLimits.connectorConnectTimeoutMsDefault <= cardNetworkLimits.connectorConnectTimeoutMsMax &&
+  cardNetworkLimits.connectorConnectTimeoutMsDefault <= cardNetworkLimits.connectorConnectTimeoutMsMax &&
     cardNetworkLimits.connectorInFlightPerConnectionDefault <= cardNetworkLimits.connectorInFlightPerConnectionMax &&
     cardNetworkLimits.connectorQueueDefault <= cardNetworkLimits.connectorQueueMax &&
     cardNetworkLimits.connectorReconnectBackoffMsMin <= cardNetworkLimits.connectorReconnectBackoffMsMax,
