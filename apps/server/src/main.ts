@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
 import { createServices, type Services } from './services.js';
 import { moneyVerifyChecks, startWorkerJobs, type WorkerJobs } from './worker-jobs.js';
+import { checkAllLimits } from './limit-checks.js';
 import { allMigrations } from './migrations.js';
 import {
   describeVaultKeys,
@@ -20,7 +21,7 @@ import { helpLines } from './platform/env-variables.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
 import { isAppError } from './platform/errors.js';
 import { Lifecycle } from './platform/lifecycle.js';
-import { checkLimits, limits } from './platform/limits.js';
+import { limits } from './platform/limits.js';
 import { createLogger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
@@ -378,7 +379,7 @@ async function main(argv: readonly string[], env: Env): Promise<number | 'runnin
     process.stderr.write(`yunpay: unknown command "${argv.join(' ')}"\n\n${usage()}`);
     return exitCodes.usage;
   }
-  checkLimits();
+  checkAllLimits();
   let config: Config;
   try {
     config = loadConfig(env);

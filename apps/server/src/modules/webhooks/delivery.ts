@@ -41,6 +41,18 @@ export interface DeliveryDependencies {
  */
 const retryDelaysMs: readonly number[] = [60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000];
 
+/** Run at start-up by checkAllLimits: the retry schedule grows and stays within webhookRetryDelayMsMax. */
+export function checkWebhookLimits(delays: readonly number[] = retryDelaysMs): void {
+  assert(delays.length > 0, 'the webhook retry schedule is not empty');
+  delays.forEach((delay, index) => {
+    assert(
+      Number.isSafeInteger(delay) && delay > 0 && delay <= limits.webhookRetryDelayMsMax,
+      `webhook retry delay ${delay} must be 1-${limits.webhookRetryDelayMsMax} ms`,
+    );
+    assert(index === 0 || (delays[index - 1] ?? 0) <= delay, 'webhook retry delays never shrink');
+  });
+}
+
 export function retryDelayMs(attemptCount: number): number {
   assert(Number.isSafeInteger(attemptCount) && attemptCount >= 1, 'a retry follows at least one attempt');
   const delay = retryDelaysMs[Math.min(attemptCount, retryDelaysMs.length) - 1];

@@ -16,7 +16,7 @@ export {
   type Webhooks,
   type WebhooksDependencies,
 } from './service.js';
-export { retryDelayMs, type DeliveryReport } from './delivery.js';
+export { checkWebhookLimits, retryDelayMs, type DeliveryReport } from './delivery.js';
 export {
   checkTarget,
   isForbiddenAddress,

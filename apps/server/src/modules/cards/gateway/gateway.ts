@@ -11,7 +11,7 @@
 import type { Db } from '../../../platform/db.js';
 import { AppError, assert, isAppError } from '../../../platform/errors.js';
 import { newObjectId } from '../../../platform/ids.js';
-import { limits as platformLimits } from '../../../platform/limits.js';
+import { checkDefaultInRange, checkLimitTable, limits as platformLimits } from '../../../platform/limits.js';
 import { isKnownCurrency } from '../../../platform/money.js';
 import type { Iso8583Message } from '../iso8583/index.js';
 import type { CardVault, RevealedCard } from '../vault/index.js';
@@ -45,7 +45,7 @@ export interface CardNetworkTransport {
 }
 
 /**
- * Bounds of the gateway (modules/cards/gateway owns them; checked when a gateway is created).
+ * Bounds of the gateway (modules/cards/gateway owns them; checkCardGatewayLimits runs at start-up).
  * The request timeout is the operator's: platform/limits.ts cardNetworkRequestTimeoutMs*.
  */
 export const cardGatewayLimits = {
@@ -67,6 +67,26 @@ export const cardGatewayLimits = {
   referenceLengthMax: 255,
   merchantAccountIdLengthMax: 255,
 } as const;
+
+export type CardGatewayLimits = { readonly [Name in keyof typeof cardGatewayLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkCardGatewayLimits(table: CardGatewayLimits = cardGatewayLimits): void {
+  checkLimitTable('cardGatewayLimits', table);
+  checkDefaultInRange('reversalAttemptsMax', {
+    defaultValue: table.reversalAttemptsMaxDefault,
+    max: table.reversalAttemptsMaxMax,
+  });
+  checkDefaultInRange('completionAttemptsMax', {
+    defaultValue: table.completionAttemptsMaxDefault,
+    max: table.completionAttemptsMaxMax,
+  });
+  checkDefaultInRange('retryBackoffMs', { defaultValue: table.retryBackoffMsDefault, max: table.retryBackoffMsMax });
+  checkDefaultInRange('sweepRetryDelayMs', {
+    defaultValue: table.sweepRetryDelayMsDefault,
+    max: table.sweepRetryDelayMsMax,
+  });
+}
 
 export type CardTransactionKind = 'authorization' | 'sale' | 'completion' | 'refund';
 export type CardTransactionStatus = 'sending' | 'approved' | 'declined' | 'reversal_pending' | 'reversed' | 'failed';
