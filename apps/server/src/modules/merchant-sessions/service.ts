@@ -22,8 +22,6 @@ export const merchantSessionLimits = {
   signInFailureKeysMax: 10_000,
   /** Expired sessions deleted per sign-in (the purge is amortised over sign-ins). */
   purgeBatchMax: 100,
-  /** Days a daily summary may span. */
-  summaryDaysMax: 90,
 } as const;
 
 export type MerchantSessionLimits = { readonly [Name in keyof typeof merchantSessionLimits]: number };

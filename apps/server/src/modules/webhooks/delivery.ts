@@ -37,9 +37,17 @@ export interface DeliveryDependencies {
 
 /**
  * Delay before the next attempt after `attemptCount` failed ones (1 min, 5 min, 30 min, 2 h, 5 h,
- * then every 10 h) until the delivery's retry window (3 days after the event) is over.
+ * then every webhookRetryDelayMsMax, 10 h) until the delivery's retry window (3 days after the
+ * event) is over.
  */
-const retryDelaysMs: readonly number[] = [60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000];
+const retryDelaysMs: readonly number[] = [
+  60_000,
+  300_000,
+  1_800_000,
+  7_200_000,
+  18_000_000,
+  limits.webhookRetryDelayMsMax,
+];
 
 /** Run at start-up by checkAllLimits: the retry schedule grows and stays within webhookRetryDelayMsMax. */
 export function checkWebhookLimits(delays: readonly number[] = retryDelaysMs): void {
