@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
 import { createServices, type Services } from './services.js';
 import { moneyVerifyChecks, startWorkerJobs, type WorkerJobs } from './worker-jobs.js';
+import { checkAllLimits } from './limit-checks.js';
 import { allMigrations } from './migrations.js';
 import {
   describeVaultKeys,
@@ -16,10 +17,11 @@ import {
 } from './modules/cards/index.js';
 import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
 import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
+import { helpLines } from './platform/env-variables.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
 import { isAppError } from './platform/errors.js';
 import { Lifecycle } from './platform/lifecycle.js';
-import { checkLimits, limits } from './platform/limits.js';
+import { limits } from './platform/limits.js';
 import { createLogger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
@@ -39,14 +41,7 @@ function version(): string {
 }
 
 function usage(): string {
-  const nameWidth = Math.max(...configVariables.map((variable) => variable.name.length));
-  const defaultWidth = Math.max(...configVariables.map((variable) => variable.defaultValue.length));
-  const variables = configVariables
-    .map(
-      (variable) =>
-        `  ${variable.name.padEnd(nameWidth)}  ${variable.defaultValue.padEnd(defaultWidth)}  ${variable.description}`,
-    )
-    .join('\n');
+  const variables = helpLines(configVariables).join('\n');
   return `Usage: yunpay <command>
 
 Commands:
@@ -384,7 +379,7 @@ async function main(argv: readonly string[], env: Env): Promise<number | 'runnin
     process.stderr.write(`yunpay: unknown command "${argv.join(' ')}"\n\n${usage()}`);
     return exitCodes.usage;
   }
-  checkLimits();
+  checkAllLimits();
   let config: Config;
   try {
     config = loadConfig(env);

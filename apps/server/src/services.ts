@@ -1,3 +1,4 @@
+import { merchantPricingDefault } from './platform/config.js';
 import type { Db } from './platform/db.js';
 import { createIdempotencyStore, type IdempotencyStore } from './platform/idempotency.js';
 import { startInstance, type Instance } from './platform/instances.js';
@@ -95,7 +96,7 @@ export interface ServiceOptions {
   offlineCodeCapsJson?: string | null;
   /** Tests move the codes context's clock (expiry, TOTP steps). */
   codesNow?: () => number;
-  /** Default merchant pricing (config YUNPAY_MERCHANT_FEE_BPS, YUNPAY_MERCHANT_FEE_FIXED); absent: 60 bp + 0. */
+  /** Default merchant pricing (config YUNPAY_MERCHANT_FEE_BPS, YUNPAY_MERCHANT_FEE_FIXED); absent: merchantPricingDefault. */
   merchantPricing?: MerchantsConfig;
   /** Tests move the merchants context's clock (rolled key expiry, key cache). */
   merchantsNow?: () => number;
@@ -178,7 +179,7 @@ export function createServices(options: ServiceOptions): Services {
   });
   const merchants = createMerchants({
     db,
-    config: options.merchantPricing ?? { merchantFeeBasisPoints: 60, merchantFeeFixedMinor: {} },
+    config: options.merchantPricing ?? merchantPricingDefault,
     ...(options.merchantsNow === undefined ? {} : { now: options.merchantsNow }),
   });
   const customers = createCustomers({ db });

@@ -1,8 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminTokenPath, loadConfig, resolveAdminToken, type Env } from '../src/platform/config.js';
+import {
+  adminTokenPath,
+  configSpec,
+  configVariables,
+  loadConfig,
+  resolveAdminToken,
+  type Env,
+} from '../src/platform/config.js';
+import { helpLines, readmeRow, readmeTable } from '../src/platform/env-variables.js';
 import { AppError } from '../src/platform/errors.js';
 import { checkLimits, limits } from '../src/platform/limits.js';
 
@@ -239,6 +248,66 @@ describe('loadConfig', () => {
     const error = configError({ DATABASE_URL: 'mysql://root:pa55word@db/x', YUNPAY_ADMIN_TOKEN: 'tooshortsecret' });
     expect(error.message).not.toContain('pa55word');
     expect(error.message).not.toContain('tooshortsecret');
+  });
+});
+
+describe('the configuration spec', () => {
+  const serverDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+  /** The cells of each row of the README's configuration table (the table under "## Configuration"). */
+  function readmeRows(): string[][] {
+    const readme = readFileSync(path.join(serverDir, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Configuration\n'));
+    const lines = section.split('\n');
+    const start = lines.findIndex((line) => line.startsWith('|'));
+    const table = lines.slice(start, lines.indexOf('', start));
+    return table.slice(2).map((line) =>
+      line
+        .slice(1, -1)
+        .split('|')
+        .map((cell) => cell.trim()),
+    );
+  }
+
+  it('matches the README configuration table row for row', () => {
+    const expected = configVariables.map(readmeRow);
+    const hint = `README.md's configuration table must be (then run npm run format):\n${readmeTable(configVariables)}`;
+    expect(readmeRows(), hint).toEqual(expected);
+  });
+
+  it('lists every variable in the help once, with its default', () => {
+    const lines = helpLines(configVariables);
+    expect(lines).toHaveLength(configVariables.length);
+    expect(new Set(configVariables.map((variable) => variable.name)).size).toBe(configVariables.length);
+    expect(lines[0]).toMatch(/^ {2}PORT +4000 +HTTP port \(0–65535; 0 picks a free one\)\.$/);
+  });
+
+  it('gives every integer its bounds, in range of its default, and in its description', () => {
+    for (const spec of Object.values(configSpec)) {
+      if (spec.kind !== 'integer') continue;
+      expect(spec.description, spec.name).toContain('{range}');
+      expect(spec.min, spec.name).toBeLessThanOrEqual(spec.defaultValue as number);
+      expect(spec.defaultValue as number, spec.name).toBeLessThanOrEqual(spec.max ?? Number.NaN);
+      expect(loadConfig({ [spec.name]: String(spec.max) })).toBeDefined();
+      expect(() => loadConfig({ [spec.name]: String((spec.max ?? 0) + 1) })).toThrow(spec.name);
+    }
+  });
+
+  it('documents every environment variable the server reads', () => {
+    const names = new Set<string>();
+    const walk = (directory: string): void => {
+      for (const entry of readdirSync(directory, { withFileTypes: true })) {
+        const file = path.join(directory, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith('.ts')) {
+          for (const match of readFileSync(file, 'utf8').matchAll(/\bYUNPAY_[A-Z_]*[A-Z]\b/g)) names.add(match[0]);
+        }
+      }
+    };
+    walk(path.join(serverDir, 'src'));
+    expect(names.size).toBeGreaterThan(10);
+    const documented = new Set(configVariables.map((variable) => variable.name));
+    expect([...names].filter((name) => !documented.has(name))).toEqual([]);
   });
 });
 

@@ -2,9 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import {
+  booleanVariable,
+  code,
+  enumVariable,
+  integerVariable,
+  parsedVariable,
+  readVariables,
+  type Env,
+  type Parsed,
+  type VariableDoc,
+} from './env-variables.js';
 import { AppError } from './errors.js';
 import { limits } from './limits.js';
 import { isKnownCurrency } from './money.js';
+
+export type { Env } from './env-variables.js';
 
 export const roles = ['all', 'api', 'worker', 'network-sim'] as const;
 export type Role = (typeof roles)[number];
@@ -19,6 +32,15 @@ export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'embedd
  * (false), the nearest N hops, or peers whose address is in a list of addresses and CIDR ranges.
  */
 export type TrustProxy = false | number | readonly string[];
+
+/**
+ * Default merchant pricing, the one source: YUNPAY_MERCHANT_FEE_BPS and YUNPAY_MERCHANT_FEE_FIXED
+ * default to it, and createServices falls back to it when given no pricing.
+ */
+export const merchantPricingDefault: {
+  readonly merchantFeeBasisPoints: number;
+  readonly merchantFeeFixedMinor: Readonly<Record<string, number>>;
+} = Object.freeze({ merchantFeeBasisPoints: 60, merchantFeeFixedMinor: Object.freeze({}) });
 
 export interface Config {
   port: number;
@@ -39,7 +61,7 @@ export interface Config {
   walletTestTopups: boolean;
   /** Create demo wallet users at start (default: on for the embedded database, off for PostgreSQL). */
   demoData: boolean;
-  /** Default merchant pricing: basis points of each payment (60 = 0.6%). */
+  /** Default merchant pricing: basis points of each payment (100 = 1 %). */
   merchantFeeBasisPoints: number;
   /** Default merchant pricing: fixed fee per payment by currency (upper-case ISO 4217), minor units. */
   merchantFeeFixedMinor: Readonly<Record<string, number>>;
@@ -59,162 +81,60 @@ export interface Config {
   };
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** One line per variable, shown by `yunpay help` and kept in step with the README table. */
-export const configVariables: readonly { name: string; defaultValue: string; description: string }[] = [
-  { name: 'PORT', defaultValue: '4000', description: 'HTTP port (0 picks a free one)' },
-  { name: 'HOST', defaultValue: '127.0.0.1', description: 'address the HTTP server binds' },
-  {
-    name: 'DATABASE_URL',
-    defaultValue: 'unset',
-    description: 'postgres:// URL of the system of record; unset: embedded PGlite',
-  },
-  { name: 'YUNPAY_DATA_DIR', defaultValue: './data', description: 'embedded database and generated admin token' },
-  {
-    name: 'YUNPAY_ADMIN_TOKEN',
-    defaultValue: 'generated',
-    description: 'bearer token for /admin/v1; unset: generated once, kept in <data dir>/admin-token',
-  },
-  { name: 'YUNPAY_ROLE', defaultValue: 'all', description: 'all | api | worker | network-sim' },
-  { name: 'LOG_LEVEL', defaultValue: 'info', description: logLevels.join(' | ') },
-  {
-    name: 'DATABASE_POOL_SIZE',
-    defaultValue: String(limits.databasePoolSizeDefault),
-    description: `PostgreSQL connections per process (1-${limits.databasePoolSizeMax})`,
-  },
-  {
-    name: 'YUNPAY_LEDGER_BATCH_SIZE_MAX',
-    defaultValue: String(limits.ledgerBatchSizeDefault),
-    description: `transfers per ledger transaction (1-${limits.ledgerBatchSizeMax})`,
-  },
-  {
-    name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
-    defaultValue: String(limits.ledgerBatchesInFlightDefault),
-    description: `ledger batches applied at once (1-${limits.ledgerBatchesInFlightMax})`,
-  },
-  {
-    name: 'YUNPAY_WALLET_LIMITS',
-    defaultValue: 'built-in',
-    description: 'JSON: per currency, three KYC tiers of {per_payment, daily, monthly, balance} in minor units',
-  },
-  {
-    name: 'YUNPAY_WALLET_TEST_TOPUPS',
-    defaultValue: 'true',
-    description: 'true | false: accept test tokens (tok_visa, tok_chargeDeclined, ...) as top-up sources',
-  },
-  {
-    name: 'YUNPAY_DEMO_DATA',
-    defaultValue: 'embedded only',
-    description: 'true | false: create two demo wallet users at start (printed in the banner)',
-  },
-  {
-    name: 'YUNPAY_MERCHANT_FEE_BPS',
-    defaultValue: '60',
-    description: `default merchant fee in basis points of each payment (0-${limits.merchantFeeBasisPointsMax}; 60 = 0.6%)`,
-  },
-  {
-    name: 'YUNPAY_MERCHANT_FEE_FIXED',
-    defaultValue: '{}',
-    description: 'JSON: default fixed merchant fee per payment by currency in minor units, e.g. {"CNY":30}',
-  },
-  {
-    name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
-    defaultValue: 'false',
-    description: 'true | false: allow webhook URLs resolving to loopback, private or link-local addresses',
-  },
-  {
-    name: 'YUNPAY_WEB_DIR',
-    defaultValue: 'apps/web/dist',
-    description: 'the built web apps served at /app/, /pos/ and /dashboard/ (npm run build makes them)',
-  },
-  {
-    name: 'YUNPAY_TRUST_PROXY',
-    defaultValue: 'false',
-    description: `reverse proxies whose X-Forwarded-For/-Proto/-Host are believed: a hop count (1-${limits.httpTrustProxyHopsMax}) or IPs/CIDRs, e.g. 10.0.0.0/8,127.0.0.1`,
-  },
-  {
-    name: 'YUNPAY_NETWORK_HOST',
-    defaultValue: '127.0.0.1',
-    description: 'card network (ISO 8583 over TCP): where the simulator listens and the gateway connects',
-  },
-  {
-    name: 'YUNPAY_NETWORK_PORT',
-    defaultValue: '8583',
-    description: 'card network TCP port (0 in role all: any free port)',
-  },
-  {
-    name: 'YUNPAY_NETWORK_TIMEOUT_MS',
-    defaultValue: String(limits.cardNetworkRequestTimeoutMsDefault),
-    description: `card network answer timeout before a reversal (${limits.cardNetworkRequestTimeoutMsMin}-${limits.cardNetworkRequestTimeoutMsMax})`,
-  },
-  {
-    name: 'YUNPAY_NETWORK_POOL_SIZE',
-    defaultValue: String(limits.cardNetworkPoolSizeDefault),
-    description: `card network TCP connections per process (1-${limits.cardNetworkPoolSizeMax})`,
-  },
-  {
-    name: 'YUNPAY_VAULT_KEYS',
-    defaultValue: 'generated',
-    description:
-      'card vault key-encryption keys id:base64[,id:base64] (32 bytes each); unset: generated once in <data dir>/vault-keys.json',
-  },
-  { name: 'YUNPAY_VAULT_KEY_ID', defaultValue: 'first key', description: 'id of the current card vault key' },
-  {
-    name: 'YUNPAY_VAULT_FINGERPRINT_KEY',
-    defaultValue: 'generated',
-    description: 'id:base64 key of the card fingerprint HMAC (required with YUNPAY_VAULT_KEYS)',
-  },
-  {
-    name: 'YUNPAY_VAULT_KEYS_FILE',
-    defaultValue: '<data dir>/vault-keys.json',
-    description: 'JSON key file used when YUNPAY_VAULT_KEYS is unset (mode 0600)',
-  },
-];
-
-interface Problems {
-  list: string[];
+/** `a`, `b` or `c`. */
+function choiceList(choices: readonly string[]): string {
+  const shown = choices.map(code);
+  return `${shown.slice(0, -1).join(', ')} or ${shown.at(-1) ?? ''}`;
 }
 
-function readText(env: Env, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function readInteger(
-  env: Env,
-  problems: Problems,
-  options: { name: string; defaultValue: number; min: number; max: number },
-): number {
-  const text = readText(env, options.name);
-  if (text === undefined) return options.defaultValue;
-  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < options.min || value > options.max) {
-    problems.list.push(`${options.name} must be an integer from ${options.min} to ${options.max} (got "${text}")`);
-    return options.defaultValue;
+function parseDatabaseUrl(text: string): Parsed<DatabaseConfig> {
+  // Never echo the URL back: it may hold a password.
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return { problem: 'DATABASE_URL is not a valid URL (expected postgres://user@host:5432/database)' };
   }
-  return value;
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    return { problem: `DATABASE_URL must start with postgres:// or postgresql:// (got ${parsed.protocol}//)` };
+  }
+  if (parsed.hostname === '') return { problem: 'DATABASE_URL has no host' };
+  return { value: { kind: 'postgres', url: text } };
 }
 
-function readChoice<T extends string>(
-  env: Env,
-  problems: Problems,
-  options: { name: string; choices: readonly T[]; defaultValue: T },
-): T {
-  const text = readText(env, options.name);
-  if (text === undefined) return options.defaultValue;
-  const choice = options.choices.find((candidate) => candidate === text);
-  if (choice === undefined) {
-    problems.list.push(`${options.name} must be one of ${options.choices.join(', ')} (got "${text}")`);
-    return options.defaultValue;
+function hostParser(name: string): (text: string) => Parsed<string> {
+  return (text) => {
+    // A host name, an IPv4 address or an IPv6 address; no scheme, port or path.
+    if (text.length > 253 || !/^[A-Za-z0-9.:-]+$/.test(text)) {
+      return { problem: `${name} must be a host name or IP address such as 127.0.0.1 or 0.0.0.0 (got "${text}")` };
+    }
+    return { value: text };
+  };
+}
+
+function parseAdminToken(value: string): Parsed<string | null> {
+  // The token itself is never echoed, only what is wrong with it.
+  if (!/^[\x21-\x7e]+$/.test(value)) return { problem: 'YUNPAY_ADMIN_TOKEN must be printable ASCII with no spaces' };
+  if (value.length < limits.adminTokenLengthMin || value.length > limits.adminTokenLengthMax) {
+    return {
+      problem: `YUNPAY_ADMIN_TOKEN must be ${limits.adminTokenLengthMin} to ${limits.adminTokenLengthMax} characters long (got ${value.length}); unset it to have one generated`,
+    };
   }
-  return choice;
+  return { value };
+}
+
+function parseWalletLimitsJson(text: string): Parsed<string | null> {
+  try {
+    JSON.parse(text);
+  } catch {
+    return { problem: 'YUNPAY_WALLET_LIMITS must be JSON (see the README)' };
+  }
+  // Kept as text: the wallets context parses and checks the table itself.
+  return { value: text };
 }
 
 /** YUNPAY_MERCHANT_FEE_FIXED: {"CNY": 30, "usd": 0} → upper-case known currencies, safe non-negative integers. */
-export function parseMerchantFeeFixed(text: string): { value: Record<string, number> } | { problem: string } {
+export function parseMerchantFeeFixed(text: string): Parsed<Record<string, number>> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -242,43 +162,6 @@ export function parseMerchantFeeFixed(text: string): { value: Record<string, num
   return { value };
 }
 
-function readDatabase(env: Env, problems: Problems): DatabaseConfig {
-  const text = readText(env, 'DATABASE_URL');
-  if (text === undefined) return { kind: 'embedded' };
-  // Never echo the URL back: it may hold a password.
-  let parsed: URL;
-  try {
-    parsed = new URL(text);
-  } catch {
-    problems.list.push('DATABASE_URL is not a valid URL (expected postgres://user@host:5432/database)');
-    return { kind: 'embedded' };
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    problems.list.push(`DATABASE_URL must start with postgres:// or postgresql:// (got ${parsed.protocol}//)`);
-    return { kind: 'embedded' };
-  }
-  if (parsed.hostname === '') {
-    problems.list.push('DATABASE_URL has no host');
-    return { kind: 'embedded' };
-  }
-  return { kind: 'postgres', url: text };
-}
-
-function readHostNamed(env: Env, problems: Problems, name: string): string {
-  const text = readText(env, name);
-  if (text === undefined) return '127.0.0.1';
-  // A host name, an IPv4 address or an IPv6 address; no scheme, port or path.
-  if (text.length > 253 || !/^[A-Za-z0-9.:-]+$/.test(text)) {
-    problems.list.push(`${name} must be a host name or IP address such as 127.0.0.1 or 0.0.0.0 (got "${text}")`);
-    return '127.0.0.1';
-  }
-  return text;
-}
-
-function readHost(env: Env, problems: Problems): string {
-  return readHostNamed(env, problems, 'HOST');
-}
-
 /** Names proxy-addr (Fastify's trustProxy) knows for whole ranges. */
 const trustProxyRangeNames = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -299,7 +182,7 @@ function isProxyAddress(entry: string): boolean {
  * YUNPAY_TRUST_PROXY: unset or `false` trusts nobody, so X-Forwarded-* from any client is ignored.
  * `true` (everybody) is refused: anyone could then choose their own IP for the per-IP rate limits.
  */
-export function parseTrustProxy(text: string): { value: TrustProxy } | { problem: string } {
+export function parseTrustProxy(text: string): Parsed<TrustProxy> {
   const expected = `a hop count from 1 to ${limits.httpTrustProxyHopsMax}, or a comma-separated list of the proxies' IP addresses or CIDR ranges such as 10.0.0.0/8,127.0.0.1`;
   if (text === 'false') return { value: false };
   if (/^\d+$/.test(text)) {
@@ -327,32 +210,262 @@ export function parseTrustProxy(text: string): { value: TrustProxy } | { problem
   return { value: entries };
 }
 
-function readTrustProxy(env: Env, problems: Problems): TrustProxy {
-  const text = readText(env, 'YUNPAY_TRUST_PROXY');
-  if (text === undefined) return false;
-  const parsed = parseTrustProxy(text);
-  if ('problem' in parsed) {
-    problems.list.push(parsed.problem);
-    return false;
-  }
-  return parsed.value;
+/**
+ * Every variable loadConfig reads: one spec each (name, kind, default, bounds, description), which
+ * drives the reading and checking, `yunpay help`, and the README's configuration table (a test
+ * compares them). In the order of that table.
+ */
+export const configSpec = {
+  port: integerVariable({
+    name: 'PORT',
+    defaultValue: 4000,
+    min: 0,
+    max: 65_535,
+    description: 'HTTP port ({range}; 0 picks a free one).',
+  }),
+  host: parsedVariable({
+    name: 'HOST',
+    kind: 'host',
+    defaultValue: '127.0.0.1',
+    defaultText: code('127.0.0.1'),
+    parse: hostParser('HOST'),
+    description: 'Address the HTTP server binds.',
+    details: 'Use `0.0.0.0` behind a load balancer or in a container.',
+  }),
+  database: parsedVariable<DatabaseConfig>({
+    name: 'DATABASE_URL',
+    kind: 'url',
+    defaultValue: { kind: 'embedded' },
+    defaultText: 'unset',
+    parse: parseDatabaseUrl,
+    description:
+      '`postgres://` or `postgresql://` URL of the system of record; unset: the embedded database (PGlite) in `YUNPAY_DATA_DIR`.',
+  }),
+  dataDir: parsedVariable({
+    name: 'YUNPAY_DATA_DIR',
+    kind: 'path',
+    defaultValue: './data',
+    defaultText: code('./data'),
+    parse: (text) => ({ value: text }),
+    description: 'The embedded database (`pglite/`), its lock file, and the generated admin token.',
+  }),
+  adminTokenFromEnv: parsedVariable<string | null>({
+    name: 'YUNPAY_ADMIN_TOKEN',
+    kind: 'secret',
+    defaultValue: null,
+    defaultText: 'generated',
+    // Spaces are an error here, not padding to trim.
+    untrimmed: true,
+    parse: parseAdminToken,
+    description: `Bearer token for \`/admin/v1\` until staff accounts exist (${limits.adminTokenLengthMin}–${limits.adminTokenLengthMax} printable characters).`,
+    details: 'Unset: generated once, kept in `<data dir>/admin-token` (mode 0600).',
+  }),
+  role: enumVariable({
+    name: 'YUNPAY_ROLE',
+    choices: roles,
+    defaultValue: 'all',
+    description:
+      '`all` (everything in one process, the card network simulator included), `api` (HTTP only), `worker` (background jobs only) or `network-sim` (the card network simulator alone).',
+  }),
+  logLevel: enumVariable({
+    name: 'LOG_LEVEL',
+    choices: logLevels,
+    defaultValue: 'info',
+    description: `${choiceList(logLevels)}.`,
+  }),
+  databasePoolSize: integerVariable({
+    name: 'DATABASE_POOL_SIZE',
+    defaultValue: limits.databasePoolSizeDefault,
+    min: 1,
+    max: limits.databasePoolSizeMax,
+    description: 'PostgreSQL connections per process ({range}); must exceed `YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX`.',
+  }),
+  ledgerBatchSizeMax: integerVariable({
+    name: 'YUNPAY_LEDGER_BATCH_SIZE_MAX',
+    defaultValue: limits.ledgerBatchSizeDefault,
+    min: 1,
+    max: limits.ledgerBatchSizeMax,
+    description: 'Transfers the ledger applies in one database transaction ({range}).',
+  }),
+  ledgerBatchesInFlightMax: integerVariable({
+    name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
+    defaultValue: limits.ledgerBatchesInFlightDefault,
+    min: 1,
+    max: limits.ledgerBatchesInFlightMax,
+    description: 'Ledger batches applied at once per process ({range}).',
+  }),
+  walletLimitsJson: parsedVariable<string | null>({
+    name: 'YUNPAY_WALLET_LIMITS',
+    kind: 'json',
+    defaultValue: null,
+    defaultText: 'built-in',
+    parse: parseWalletLimitsJson,
+    description: 'JSON: per currency, three KYC tiers of `{per_payment, daily, monthly, balance}` in minor units.',
+    details: 'The currencies named are the ones wallets hold. See [docs/wallets.md](docs/wallets.md).',
+  }),
+  walletTestTopups: booleanVariable({
+    name: 'YUNPAY_WALLET_TEST_TOPUPS',
+    defaultValue: true,
+    description:
+      'Accept Stripe-style test tokens (`tok_visa`, `tok_chargeDeclined`, `tok_insufficientFunds`) as top-up sources and as saved wallet cards.',
+    details: 'Set `false` in production.',
+  }),
+  demoData: enumVariable({
+    name: 'YUNPAY_DEMO_DATA',
+    choices: ['true', 'false', 'default'],
+    defaultValue: 'default',
+    defaultNote: 'embedded only',
+    description: '`true` / `false`: create the two demo wallets at start (printed in the banner).',
+    details: 'Default: on with the embedded database, off with PostgreSQL.',
+  }),
+  merchantFeeBasisPoints: integerVariable({
+    name: 'YUNPAY_MERCHANT_FEE_BPS',
+    defaultValue: merchantPricingDefault.merchantFeeBasisPoints,
+    min: 0,
+    max: limits.merchantFeeBasisPointsMax,
+    description: 'Default merchant fee in basis points of each payment ({range}; 100 = 1 %).',
+    details: 'Rounded half up to the minor unit.',
+  }),
+  merchantFeeFixedMinor: parsedVariable<Readonly<Record<string, number>>>({
+    name: 'YUNPAY_MERCHANT_FEE_FIXED',
+    kind: 'json',
+    defaultValue: merchantPricingDefault.merchantFeeFixedMinor,
+    defaultText: code(JSON.stringify(merchantPricingDefault.merchantFeeFixedMinor)),
+    parse: parseMerchantFeeFixed,
+    description: 'JSON: default fixed merchant fee per payment by currency, in minor units, e.g. `{"CNY":30}`.',
+  }),
+  webhookAllowPrivate: booleanVariable({
+    name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
+    defaultValue: false,
+    description:
+      '`true`: allow webhook endpoint URLs that resolve to loopback, private, link-local or metadata addresses.',
+    details: 'For tests and labs only; see [docs/webhooks.md](docs/webhooks.md).',
+  }),
+  webDir: parsedVariable<string | null>({
+    name: 'YUNPAY_WEB_DIR',
+    kind: 'path',
+    defaultValue: null,
+    defaultText: 'built',
+    parse: (text) => ({ value: text }),
+    description:
+      'The built web apps served at `/app/`, `/pos/` and `/dashboard/`; by default `apps/web/dist` (made by `npm run build`).',
+  }),
+  trustProxy: parsedVariable<TrustProxy>({
+    name: 'YUNPAY_TRUST_PROXY',
+    kind: 'list',
+    defaultValue: false,
+    defaultText: code('false'),
+    parse: parseTrustProxy,
+    description: `The reverse proxies whose \`X-Forwarded-For\`, \`-Proto\` and \`-Host\` are believed: their addresses or CIDR ranges, comma-separated (\`10.0.0.0/8,127.0.0.1\`), or a hop count (1–${limits.httpTrustProxyHopsMax}).`,
+    details:
+      'They give the client IP for per-IP rate limits and https for `Secure` and `__Host-` cookies. Also `loopback`, `linklocal` and `uniquelocal`; a hop count only when clients cannot reach the server but through the proxy. `true` and `/0` are refused. See [docs/identity.md](docs/identity.md#behind-a-reverse-proxy).',
+  }),
+  networkHost: parsedVariable({
+    name: 'YUNPAY_NETWORK_HOST',
+    kind: 'host',
+    defaultValue: '127.0.0.1',
+    defaultText: code('127.0.0.1'),
+    parse: hostParser('YUNPAY_NETWORK_HOST'),
+    description:
+      'The card network (ISO 8583 over TCP): where the simulator listens (roles `all`, `network-sim`) and where the gateway connects.',
+    details: 'See [docs/card-network.md](docs/card-network.md).',
+  }),
+  networkPort: integerVariable({
+    name: 'YUNPAY_NETWORK_PORT',
+    defaultValue: 8583,
+    min: 0,
+    max: 65_535,
+    description:
+      "The card network's TCP port ({range}); `0` in role `all` or `network-sim`: any free port (the in-process gateway follows it).",
+  }),
+  networkRequestTimeoutMs: integerVariable({
+    name: 'YUNPAY_NETWORK_TIMEOUT_MS',
+    defaultValue: limits.cardNetworkRequestTimeoutMsDefault,
+    min: limits.cardNetworkRequestTimeoutMsMin,
+    max: limits.cardNetworkRequestTimeoutMsMax,
+    description: "How long the gateway waits for the network's answer before it sends a reversal ({range}).",
+  }),
+  networkPoolSize: integerVariable({
+    name: 'YUNPAY_NETWORK_POOL_SIZE',
+    defaultValue: limits.cardNetworkPoolSizeDefault,
+    min: 1,
+    max: limits.cardNetworkPoolSizeMax,
+    description: 'TCP connections from each process to the card network ({range}), kept alive with 0800 echo messages.',
+  }),
+} as const;
+
+/** Read by the cards context at start (modules/cards/vault/config.ts), not by loadConfig. */
+export const cardVaultVariables: readonly VariableDoc[] = [
+  {
+    name: 'YUNPAY_VAULT_KEYS',
+    kind: 'secret',
+    defaultText: 'generated',
+    description: 'Card vault key-encryption keys, `id:base64[,id:base64…]` (32 bytes each).',
+    details:
+      'Unset: generated once into `<data dir>/vault-keys.json` (mode 0600). See [docs/card-vault.md](docs/card-vault.md).',
+  },
+  {
+    name: 'YUNPAY_VAULT_KEY_ID',
+    kind: 'string',
+    defaultText: 'first key',
+    description: 'Which of `YUNPAY_VAULT_KEYS` encrypts new cards.',
+    details: 'Rotate: add a key, make it current, run `yunpay cards rewrap`.',
+  },
+  {
+    name: 'YUNPAY_VAULT_FINGERPRINT_KEY',
+    kind: 'secret',
+    defaultText: 'generated',
+    description: '`id:base64` key of the card-number fingerprint (HMAC); required with `YUNPAY_VAULT_KEYS`.',
+  },
+  {
+    name: 'YUNPAY_VAULT_KEYS_FILE',
+    kind: 'path',
+    defaultText: 'data dir',
+    description: 'A vault key file to use instead of `<data dir>/vault-keys.json` when `YUNPAY_VAULT_KEYS` is unset.',
+  },
+];
+
+/** Every variable, in the order of `yunpay help` and the README table. */
+export const configVariables: readonly VariableDoc[] = [...Object.values(configSpec), ...cardVaultVariables];
+
+type ConfigValues = ReturnType<typeof readConfigValues>;
+
+function readConfigValues(env: Env, problems: string[]) {
+  return readVariables(env, configSpec, problems);
 }
 
-function readAdminToken(env: Env, problems: Problems): string | null {
-  const value = env.YUNPAY_ADMIN_TOKEN;
-  if (value === undefined || value === '') return null;
-  // The token itself is never echoed, only what is wrong with it.
-  if (!/^[\x21-\x7e]+$/.test(value)) {
-    problems.list.push('YUNPAY_ADMIN_TOKEN must be printable ASCII with no spaces');
-    return null;
-  }
-  if (value.length < limits.adminTokenLengthMin || value.length > limits.adminTokenLengthMax) {
-    problems.list.push(
-      `YUNPAY_ADMIN_TOKEN must be ${limits.adminTokenLengthMin} to ${limits.adminTokenLengthMax} characters long (got ${value.length}); unset it to have one generated`,
+/** Rules that tie variables together; each variable alone was read (or defaulted) already. */
+function crossVariableProblems(values: ConfigValues): string[] {
+  const problems: string[] = [];
+  if (values.networkPort === 0 && (values.role === 'api' || values.role === 'worker')) {
+    problems.push(
+      "YUNPAY_NETWORK_PORT must name the network simulator's port in role api or worker (0 only works in role all or network-sim)",
     );
-    return null;
   }
-  return value;
+  if (values.database.kind === 'postgres' && values.databasePoolSize <= values.ledgerBatchesInFlightMax) {
+    // Each batch in flight holds a connection; the API needs at least one more.
+    problems.push(
+      `DATABASE_POOL_SIZE (${values.databasePoolSize}) must be greater than YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX (${values.ledgerBatchesInFlightMax})`,
+    );
+  }
+  return problems;
+}
+
+function toConfig(values: ConfigValues, cwd: string): Config {
+  const { dataDir, webDir, demoData, networkHost, networkPort, networkRequestTimeoutMs, networkPoolSize, ...same } =
+    values;
+  return {
+    ...same,
+    dataDir: path.resolve(cwd, dataDir),
+    webDir: webDir === null ? null : path.resolve(cwd, webDir),
+    demoData: demoData === 'default' ? values.database.kind === 'embedded' : demoData === 'true',
+    cardNetwork: {
+      host: networkHost,
+      port: networkPort,
+      requestTimeoutMs: networkRequestTimeoutMs,
+      poolSize: networkPoolSize,
+    },
+  };
 }
 
 /**
@@ -360,128 +473,16 @@ function readAdminToken(env: Env, problems: Problems): string | null {
  * relative data dir). Every bad variable is reported at once in one config_invalid error.
  */
 export function loadConfig(env: Env, options: { cwd?: string } = {}): Config {
-  const problems: Problems = { list: [] };
-  const port = readInteger(env, problems, { name: 'PORT', defaultValue: 4000, min: 0, max: 65_535 });
-  const host = readHost(env, problems);
-  const database = readDatabase(env, problems);
-  const dataDir = path.resolve(options.cwd ?? process.cwd(), readText(env, 'YUNPAY_DATA_DIR') ?? './data');
-  const adminTokenFromEnv = readAdminToken(env, problems);
-  const role = readChoice(env, problems, { name: 'YUNPAY_ROLE', choices: roles, defaultValue: 'all' });
-  const logLevel = readChoice(env, problems, { name: 'LOG_LEVEL', choices: logLevels, defaultValue: 'info' });
-  const databasePoolSize = readInteger(env, problems, {
-    name: 'DATABASE_POOL_SIZE',
-    defaultValue: limits.databasePoolSizeDefault,
-    min: 1,
-    max: limits.databasePoolSizeMax,
-  });
-  const ledgerBatchSizeMax = readInteger(env, problems, {
-    name: 'YUNPAY_LEDGER_BATCH_SIZE_MAX',
-    defaultValue: limits.ledgerBatchSizeDefault,
-    min: 1,
-    max: limits.ledgerBatchSizeMax,
-  });
-  const ledgerBatchesInFlightMax = readInteger(env, problems, {
-    name: 'YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX',
-    defaultValue: limits.ledgerBatchesInFlightDefault,
-    min: 1,
-    max: limits.ledgerBatchesInFlightMax,
-  });
-  const walletLimitsJson = readText(env, 'YUNPAY_WALLET_LIMITS') ?? null;
-  if (walletLimitsJson !== null) {
-    try {
-      JSON.parse(walletLimitsJson);
-    } catch {
-      problems.list.push('YUNPAY_WALLET_LIMITS must be JSON (see the README)');
-    }
-  }
-  const walletTestTopups =
-    readChoice(env, problems, {
-      name: 'YUNPAY_WALLET_TEST_TOPUPS',
-      choices: ['true', 'false'],
-      defaultValue: 'true',
-    }) === 'true';
-  const demoDataChoice = readChoice(env, problems, {
-    name: 'YUNPAY_DEMO_DATA',
-    choices: ['true', 'false', 'default'],
-    defaultValue: 'default',
-  });
-  const demoData = demoDataChoice === 'default' ? database.kind === 'embedded' : demoDataChoice === 'true';
-  const merchantFeeBasisPoints = readInteger(env, problems, {
-    name: 'YUNPAY_MERCHANT_FEE_BPS',
-    defaultValue: 60,
-    min: 0,
-    max: limits.merchantFeeBasisPointsMax,
-  });
-  let merchantFeeFixedMinor: Record<string, number> = {};
-  const feeFixedText = readText(env, 'YUNPAY_MERCHANT_FEE_FIXED');
-  if (feeFixedText !== undefined) {
-    const fixed = parseMerchantFeeFixed(feeFixedText);
-    if ('problem' in fixed) problems.list.push(fixed.problem);
-    else merchantFeeFixedMinor = fixed.value;
-  }
-  const webhookAllowPrivate =
-    readChoice(env, problems, {
-      name: 'YUNPAY_WEBHOOK_ALLOW_PRIVATE',
-      choices: ['true', 'false'],
-      defaultValue: 'false',
-    }) === 'true';
-  const webDirText = readText(env, 'YUNPAY_WEB_DIR');
-  const webDir = webDirText === undefined ? null : path.resolve(options.cwd ?? process.cwd(), webDirText);
-  const trustProxy = readTrustProxy(env, problems);
-  const cardNetwork = {
-    host: readHostNamed(env, problems, 'YUNPAY_NETWORK_HOST'),
-    port: readInteger(env, problems, { name: 'YUNPAY_NETWORK_PORT', defaultValue: 8583, min: 0, max: 65_535 }),
-    requestTimeoutMs: readInteger(env, problems, {
-      name: 'YUNPAY_NETWORK_TIMEOUT_MS',
-      defaultValue: limits.cardNetworkRequestTimeoutMsDefault,
-      min: limits.cardNetworkRequestTimeoutMsMin,
-      max: limits.cardNetworkRequestTimeoutMsMax,
-    }),
-    poolSize: readInteger(env, problems, {
-      name: 'YUNPAY_NETWORK_POOL_SIZE',
-      defaultValue: limits.cardNetworkPoolSizeDefault,
-      min: 1,
-      max: limits.cardNetworkPoolSizeMax,
-    }),
-  };
-  if (cardNetwork.port === 0 && (role === 'api' || role === 'worker')) {
-    problems.list.push(
-      "YUNPAY_NETWORK_PORT must name the network simulator's port in role api or worker (0 only works in role all or network-sim)",
-    );
-  }
-  if (database.kind === 'postgres' && databasePoolSize <= ledgerBatchesInFlightMax) {
-    // Each batch in flight holds a connection; the API needs at least one more.
-    problems.list.push(
-      `DATABASE_POOL_SIZE (${databasePoolSize}) must be greater than YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX (${ledgerBatchesInFlightMax})`,
-    );
-  }
-  if (problems.list.length > 0) {
+  const problems: string[] = [];
+  const values = readConfigValues(env, problems);
+  problems.push(...crossVariableProblems(values));
+  if (problems.length > 0) {
     throw new AppError('config_invalid', {
-      message: `Invalid configuration: ${problems.list.join('; ')}.`,
-      details: { problems: problems.list },
+      message: `Invalid configuration: ${problems.join('; ')}.`,
+      details: { problems },
     });
   }
-  return {
-    port,
-    host,
-    database,
-    dataDir,
-    adminTokenFromEnv,
-    role,
-    logLevel,
-    ledgerBatchSizeMax,
-    ledgerBatchesInFlightMax,
-    databasePoolSize,
-    walletLimitsJson,
-    walletTestTopups,
-    demoData,
-    merchantFeeBasisPoints,
-    merchantFeeFixedMinor,
-    webhookAllowPrivate,
-    webDir,
-    trustProxy,
-    cardNetwork,
-  };
+  return toConfig(values, options.cwd ?? process.cwd());
 }
 
 export type AdminTokenSource = 'env' | 'file' | 'generated';

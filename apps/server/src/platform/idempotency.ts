@@ -2,7 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import type { Db, SqlExecutor } from './db.js';
 import { AppError, assert, errorCatalog, isAppError, type ErrorCode } from './errors.js';
 import { derivedObjectId } from './ids.js';
-import { instanceAliveSql, type Instance } from './instances.js';
+import { instanceAliveSql, instanceLimits, type Instance } from './instances.js';
+import { checkLimitTable } from './limits.js';
 import type { Migration } from './migrations.js';
 import { loadInstallKeys, open, seal, type SecretKey } from './secret-box.js';
 
@@ -81,6 +82,18 @@ export const idempotencyLimits = {
   /** Resources one record may name. */
   resourcesMax: 16,
 } as const;
+
+export type IdempotencyLimits = { readonly [Name in keyof typeof idempotencyLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkIdempotencyLimits(table: IdempotencyLimits = idempotencyLimits): void {
+  checkLimitTable('idempotencyLimits', table);
+  assert(
+    instanceLimits.deadAfterMs < table.staleAfterMs,
+    "a dead process's records must be taken over sooner than a live one's stale records",
+  );
+  assert(table.staleAfterMs < table.retentionMs, 'records must be kept longer than they take to go stale');
+}
 
 const keyPattern = /^[\x21-\x7e]+$/;
 const recoveryPointPattern = /^[a-z][a-z_]{0,39}$/;

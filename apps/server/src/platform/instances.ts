@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from './db.js';
 import { assert } from './errors.js';
+import { checkLimitTable } from './limits.js';
 import type { Logger } from './logger.js';
 import type { Migration } from './migrations.js';
 
@@ -35,10 +36,17 @@ export const instanceLimits = {
   /** Rows of instances dead this long are deleted. */
   purgeAfterMs: 24 * 60 * 60 * 1000,
 } as const;
-assert(
-  instanceLimits.deadAfterMs >= 5 * instanceLimits.heartbeatIntervalMs,
-  'an instance is declared dead only after several missed heartbeats',
-);
+
+export type InstanceLimits = { readonly [Name in keyof typeof instanceLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkInstanceLimits(table: InstanceLimits = instanceLimits): void {
+  checkLimitTable('instanceLimits', table);
+  assert(
+    table.deadAfterMs >= 5 * table.heartbeatIntervalMs,
+    'an instance is declared dead only after several missed heartbeats',
+  );
+}
 
 export function newInstanceId(): string {
   return `ins_${randomBytes(12).toString('hex')}`;

@@ -1,9 +1,12 @@
 import { assert } from './errors.js';
 
 /**
- * Every fixed upper bound in the server, in one place (TigerBeetle style: limits on everything).
- * Operator-tunable values (config.ts) are bounded by the *Max / *Min entries here. checkLimits runs
- * at start-up so a bad edit to this file crashes before the server takes traffic.
+ * The server's fixed upper bounds (TigerBeetle style: limits on everything). Operator-tunable values
+ * (config.ts) are bounded by the *Max / *Min entries here. A few contexts keep a table of bounds
+ * only they use next to their code (cardNetworkLimits, cardGatewayLimits, paymentLimits, …), each
+ * with a check function; src/limit-checks.ts checkAllLimits runs this file's checkLimits and all of
+ * those at start-up (and in a test), so a bad edit crashes before the server takes traffic. A value
+ * lives in one table only: another table that needs it refers to it.
  */
 export const limits = {
   /** Largest request body the HTTP server reads; larger bodies get 413 body_too_large. */
@@ -258,8 +261,6 @@ export const limits = {
   /** TCP connections from one process to the card network. */
   cardNetworkPoolSizeDefault: 2,
   cardNetworkPoolSizeMax: 16,
-  /** Pending card charges and network transactions the recovery sweep looks at per run. */
-  cardRecoveryBatchSizeMax: 100,
   // --- end cards: network connection ---
 
   // --- cards: vault (modules/cards/vault) ---
@@ -283,11 +284,35 @@ export const limits = {
 
 export type Limits = { readonly [Name in keyof typeof limits]: number };
 
-/** Crashes on an inconsistent limits table; called once at start-up and by the tests. */
+/** Crashes unless every value of a table of bounds is a positive safe integer. */
+export function checkLimitTable(tableName: string, table: Readonly<Record<string, number>>): void {
+  for (const [name, value] of Object.entries(table)) {
+    assert(Number.isSafeInteger(value) && value > 0, `${tableName}.${name} must be a positive integer, got ${value}`);
+  }
+}
+
+/** Crashes unless `defaultValue` lies between `min` (1 when not given) and `max`. */
+export function checkDefaultInRange(name: string, range: { min?: number; defaultValue: number; max: number }): void {
+  const min = range.min ?? 1;
+  assert(
+    min <= range.defaultValue && range.defaultValue <= range.max,
+    `${name} default ${range.defaultValue} must lie in ${min}-${range.max}`,
+  );
+}
+
+/** Crashes on an inconsistent limits table; called at start-up by checkAllLimits and by the tests. */
 export function checkLimits(table: Limits = limits): void {
   for (const [name, value] of Object.entries(table)) {
     assert(Number.isSafeInteger(value) && value > 0, `limit ${name} must be a positive integer, got ${value}`);
   }
+  checkServerRules(table);
+  checkIdentityAndEventsRules(table);
+  checkMerchantsAndCodesRules(table);
+  checkWebhooksRules(table);
+  checkCardsRules(table);
+}
+
+function checkServerRules(table: Limits): void {
   assert(table.httpBodyBytesMax <= 64 * 1_048_576, 'httpBodyBytesMax must stay at or below 64 MiB');
   assert(
     table.httpKeepAliveTimeoutMs < table.httpConnectionTimeoutMs + table.httpRequestTimeoutMs,
@@ -314,7 +339,9 @@ export function checkLimits(table: Limits = limits): void {
     Math.ceil((table.adminTokenBytes * 4) / 3) >= table.adminTokenLengthMin,
     'adminTokenBytes is too small for adminTokenLengthMin',
   );
-  // identity
+}
+
+function checkIdentityAndEventsRules(table: Limits): void {
   assert(table.identityPasswordLengthMin >= 8, 'identityPasswordLengthMin must be at least 8 (NIST SP 800-63B)');
   assert(
     table.identityPasswordLengthMin <= table.identityPasswordLengthMax,
@@ -326,7 +353,6 @@ export function checkLimits(table: Limits = limits): void {
     table.identityAccessTokenLifetimeS < table.identityRefreshTokenLifetimeS,
     'identityAccessTokenLifetimeS must be shorter than identityRefreshTokenLifetimeS',
   );
-  // events
   assert(
     table.notificationStreamsPerUserMax <= table.notificationStreamsMax,
     'notificationStreamsPerUserMax exceeds notificationStreamsMax',
@@ -340,7 +366,9 @@ export function checkLimits(table: Limits = limits): void {
     table.notificationHubLoadBatchMax <= table.notificationHubPendingMax,
     'notificationHubLoadBatchMax exceeds notificationHubPendingMax',
   );
-  // merchants and /v1
+}
+
+function checkMerchantsAndCodesRules(table: Limits): void {
   assert(table.merchantApiKeyBytes >= 32, 'merchantApiKeyBytes must be at least 32');
   assert(
     table.merchantKeyCacheTtlMs <= 5_000,
@@ -351,7 +379,6 @@ export function checkLimits(table: Limits = limits): void {
     'merchantKeyRollGraceSDefault exceeds its max',
   );
   assert(table.v1PageSizeDefault <= table.pageSizeMax, 'v1PageSizeDefault exceeds pageSizeMax');
-  // codes
   assert(table.codesOnlineCodeLifetimeMs <= 300_000, 'codesOnlineCodeLifetimeMs must stay short (at most 5 minutes)');
   assert(
     table.codesOnlineCodeRetentionMs >= table.codesOnlineCodeLifetimeMs,
@@ -366,7 +393,9 @@ export function checkLimits(table: Limits = limits): void {
     table.codesOfflineFailuresPerDeviceMax <= table.codesOfflineFailuresPerMerchantMax,
     'codesOfflineFailuresPerDeviceMax exceeds codesOfflineFailuresPerMerchantMax',
   );
-  // webhooks
+}
+
+function checkWebhooksRules(table: Limits): void {
   assert(
     table.webhookDeliveryLeaseMs >
       Math.ceil(table.webhookDeliveryBatchMax / table.webhookDeliveryConcurrencyMax) * table.webhookDeliveryTimeoutMs,
@@ -384,12 +413,22 @@ export function checkLimits(table: Limits = limits): void {
     table.webhookRetryDelayMsMax < table.webhookRetryWindowMs,
     'webhookRetryDelayMsMax must fit in the retry window',
   );
-  // cards: ISO 8583
+}
+
+function checkCardsRules(table: Limits): void {
   assert(
     table.cardsIso8583FrameBytesMax <= 65_535,
     'cardsIso8583FrameBytesMax must fit the 2-byte length prefix (65535)',
   );
-  // cards: vault
+  checkDefaultInRange('cardNetworkRequestTimeoutMs', {
+    min: table.cardNetworkRequestTimeoutMsMin,
+    defaultValue: table.cardNetworkRequestTimeoutMsDefault,
+    max: table.cardNetworkRequestTimeoutMsMax,
+  });
+  checkDefaultInRange('cardNetworkPoolSize', {
+    defaultValue: table.cardNetworkPoolSizeDefault,
+    max: table.cardNetworkPoolSizeMax,
+  });
   assert(
     table.cardVaultRewrapBatchSizeDefault <= table.cardVaultRewrapBatchSizeMax,
     'cardVaultRewrapBatchSizeDefault exceeds its max',

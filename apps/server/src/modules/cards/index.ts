@@ -24,6 +24,8 @@ export {
   type CardsContext,
   type CardsOptions,
 } from './context.js';
+export { checkCardsLimits } from './limits.js';
+export { cardGatewayLimits } from './gateway/index.js';
 export { paymentMethodRoutes, runCardsRewrap, type CardsRewrapReport } from './methods/index.js';
 export { walletCardRoutes } from './wallet-card-routes.js';
 export { walletCardLimits, type WalletCard, type WalletCards } from './wallet-cards.js';

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses } from '../../platform/http-schemas.js';
-import { walletCardLimits, type WalletCard, type WalletCards } from './wallet-cards.js';
+import { limits } from '../../platform/limits.js';
+import { type WalletCard, type WalletCards } from './wallet-cards.js';
 
 const WalletCardSchema = Type.Object(
   {
@@ -50,7 +51,7 @@ export const walletCardRoutes: FastifyPluginAsyncTypebox<WalletCardRoutesOptions
               exp_month: Type.Integer({ minimum: 1, maximum: 12 }),
               exp_year: Type.Integer({ minimum: 2000, maximum: 9999 }),
               cvc: Type.Optional(Type.String({ pattern: '^[0-9]{3,4}$', description: 'Checked, never stored' })),
-              name: Type.Optional(Type.String({ maxLength: walletCardLimits.cardholderNameLengthMax })),
+              name: Type.Optional(Type.String({ maxLength: limits.cardVaultCardholderNameLengthMax })),
             },
             { additionalProperties: false },
           ),

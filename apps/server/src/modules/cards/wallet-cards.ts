@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db.js';
 import { newObjectId } from '../../platform/ids.js';
 import { AppError, assert } from '../../platform/errors.js';
+import { limits } from '../../platform/limits.js';
 import type { Migration } from '../../platform/migrations.js';
 import { testCardByToken } from './test-cards.js';
 import { checkCvc, checkExpiry, checkPan, type CardBrand, type CardVault } from './vault/index.js';
@@ -34,10 +35,10 @@ export const walletCardMigrations: readonly Migration[] = [
   },
 ];
 
+/** The cardholder name is the vault's: platform/limits.ts cardVaultCardholderNameLengthMax. */
 export const walletCardLimits = {
   /** Saved cards per user. */
   cardsPerUserMax: 10,
-  cardholderNameLengthMax: 100,
 } as const;
 
 export interface WalletCard {
@@ -110,7 +111,7 @@ export function createWalletCards(deps: { db: Db; vault: CardVault; testTokens: 
         checkExpiry({ expMonth: input.expMonth, expYear: input.expYear, nowMs: now().getTime() });
         // Checked for its format only, then dropped: never stored, never logged.
         if (input.cvc !== undefined) checkCvc(input.cvc, brand);
-        if ((input.cardholderName?.length ?? 0) > walletCardLimits.cardholderNameLengthMax) {
+        if ((input.cardholderName?.length ?? 0) > limits.cardVaultCardholderNameLengthMax) {
           throw new AppError('invalid_request', { message: 'The cardholder name is too long.', param: 'name' });
         }
         card = {

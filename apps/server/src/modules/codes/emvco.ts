@@ -7,7 +7,7 @@
  * everything before the CRC value (including "6304"). docs/payment-codes.md has the tags table.
  */
 import { AppError, assert } from '../../platform/errors.js';
-import { limits } from '../../platform/limits.js';
+import { checkLimitTable, limits } from '../../platform/limits.js';
 import { currencies, type CurrencyInfo } from '../../platform/money.js';
 
 /** Sub-tag 00 of merchant account template 26: identifies Yunpay (a random UUID, hex, no dashes). */
@@ -31,6 +31,11 @@ export const emvLimits = {
   /** Merchant id in template 26 sub-tag 01, so that the template fits in 99 characters with the GUID. */
   merchantAccountIdLengthMax: 99 - 8 - yunpayQrGuid.length,
 } as const;
+
+/** Run at start-up by checkAllLimits: the codes context's own bounds (the rest are in platform/limits.ts). */
+export function checkCodesLimits(table: { readonly [Name in keyof typeof emvLimits]: number } = emvLimits): void {
+  checkLimitTable('emvLimits', table);
+}
 
 export interface MerchantQrInput {
   merchantAccountId: string;

@@ -19,6 +19,7 @@ export {
 } from './service.js';
 export { defaultOfflineCaps, parseOfflineCaps, type OfflineCap, type OfflineCapsTable } from './caps.js';
 export {
+  checkCodesLimits,
   crc16CcittFalse,
   emvLimits,
   emvText,

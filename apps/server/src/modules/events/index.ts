@@ -77,7 +77,7 @@ export {
   type Webhooks,
   type WebhooksDependencies,
 } from './webhooks/service.js';
-export { retryDelayMs, type DeliveryReport } from './webhooks/delivery.js';
+export { checkWebhookLimits, retryDelayMs, type DeliveryReport } from './webhooks/delivery.js';
 export {
   checkTarget,
   isForbiddenAddress,

@@ -5,6 +5,7 @@
  */
 export { merchantSessionMigrations } from './schema.js';
 export {
+  checkMerchantSessionLimits,
   createMerchantSessions,
   merchantSessionLimits,
   type MerchantSession,

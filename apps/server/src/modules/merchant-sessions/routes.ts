@@ -8,7 +8,7 @@ import { retryAfterOnError } from '../../platform/rate-limit.js';
 import { requestSite } from '../../platform/same-origin.js';
 import type { V1Auth } from '../../v1/index.js';
 import type { ApiKeyInfo, Merchant } from '../merchants/index.js';
-import type { DailyBalanceSummary } from '../payments/index.js';
+import { summaryLimits, type DailyBalanceSummary } from '../payments/index.js';
 import { merchantSessionLimits, type MerchantSession, type MerchantSessions } from './service.js';
 
 /**
@@ -356,7 +356,7 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
     {
       schema: {
         querystring: Type.Object(
-          { days: Type.Optional(Type.Integer({ minimum: 1, maximum: merchantSessionLimits.summaryDaysMax })) },
+          { days: Type.Optional(Type.Integer({ minimum: 1, maximum: summaryLimits.daysMax })) },
           { additionalProperties: false },
         ),
         response: {

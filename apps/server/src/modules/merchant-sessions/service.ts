@@ -1,10 +1,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
+import { checkLimitTable } from '../../platform/limits.js';
 import { rateLimitedError } from '../../platform/rate-limit.js';
 import { newObjectId, type ApiKeyInfo, type Merchant, type Merchants } from '../merchants/index.js';
 
-/** Every bound of this context, checked once at start-up (assertLimits below). */
+/** Every bound of this context, checked at start-up (checkMerchantSessionLimits, run by checkAllLimits). */
 export const merchantSessionLimits = {
   /** A session ends after this long without a request … */
   idleMs: 12 * 60 * 60 * 1_000,
@@ -21,18 +22,17 @@ export const merchantSessionLimits = {
   signInFailureKeysMax: 10_000,
   /** Expired sessions deleted per sign-in (the purge is amortised over sign-ins). */
   purgeBatchMax: 100,
-  /** Days a daily summary may span. */
-  summaryDaysMax: 90,
 } as const;
 
-function assertLimits(limits: typeof merchantSessionLimits): void {
-  assert(limits.idleMs > 0 && limits.idleMs <= limits.lifetimeMs, 'session idle time must be within its lifetime');
+export type MerchantSessionLimits = { readonly [Name in keyof typeof merchantSessionLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkMerchantSessionLimits(limits: MerchantSessionLimits = merchantSessionLimits): void {
+  checkLimitTable('merchantSessionLimits', limits);
+  assert(limits.idleMs <= limits.lifetimeMs, 'session idle time must be within its lifetime');
   assert(limits.touchIntervalMs < limits.idleMs, 'session touch interval must be shorter than the idle time');
   assert(limits.tokenBytes >= 16, 'session tokens need at least 128 random bits');
-  assert(limits.signInFailuresMax > 0 && limits.signInFailureWindowMs > 0, 'sign-in failure limit must be positive');
-  assert(limits.purgeBatchMax > 0 && limits.summaryDaysMax > 0, 'batch sizes must be positive');
 }
-assertLimits(merchantSessionLimits);
 
 export interface MerchantSession {
   /** msess_…: safe to log (the token is not). */

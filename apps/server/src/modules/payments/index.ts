@@ -59,4 +59,5 @@ export { paymentEventSink } from './events.js';
 export { createMerchantQr, qrLimits, type MerchantQr, type QrPreview } from './qr.js';
 // Daily volume and fees for the merchant dashboard's chart (merchant-sessions routes).
 export { dailyBalanceSummary, summaryLimits, type DailyBalanceSummary } from './summary.js';
+export { checkPaymentsLimits } from './limits.js';
 export { paymentVerifyChecks } from './verify.js';

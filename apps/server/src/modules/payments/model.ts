@@ -183,7 +183,6 @@ export const paymentLimits = {
   authorizationHoldS: 7 * 24 * 60 * 60,
   /** Charges become available to pay out after this long (settlement moves them). */
   availableAfterMs: 24 * 60 * 60 * 1000,
-  pageSizeMax: 100,
   /** Middle states the recovery sweep finishes per run, per kind. */
   recoveryBatchSizeMax: 100,
   /** Ledger account ids known to exist, remembered per process (no round trip to create them again). */

@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import type { IdempotencyStore } from '../../platform/idempotency.js';
+import { checkLimitTable, limits } from '../../platform/limits.js';
 import { currencyInfo } from '../../platform/money.js';
 import type { NotificationWriter } from '../events/index.js';
 import { accountCodes, transferCodes as ledgerTransferCodes, transferIdFrom, type Ledger } from '../ledger/index.js';
@@ -55,6 +56,15 @@ export const walletLimits = {
   /** Pending history rows the recovery sweep finishes per run. */
   recoveryBatchSizeMax: 100,
 } as const;
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkWalletLimits(
+  table: { readonly [Name in keyof typeof walletLimits]: number } = walletLimits,
+): void {
+  checkLimitTable('walletLimits', table);
+  assert(table.historyPageMax <= limits.pageSizeMax, 'walletLimits.historyPageMax must fit in one page');
+  assert(table.adminPageMax <= limits.pageSizeMax, 'walletLimits.adminPageMax must fit in one page');
+}
 
 export interface WalletsCoreDeps {
   db: Db;

@@ -22,5 +22,6 @@ export {
   type TierLimits,
   type WalletLimitsTable,
 } from './tiers.js';
+export { checkWalletLimits } from './core.js';
 export { WalletTransactionSchema } from './wire.js';
 export { walletVerifyChecks } from './verify.js';

@@ -1,3 +1,4 @@
+import { limits as platformLimits } from '../../../platform/limits.js';
 import type { Db } from '../../../platform/db.js';
 import { AppError, assert, isAppError } from '../../../platform/errors.js';
 import { isKnownCurrency } from '../../../platform/money.js';
@@ -46,9 +47,9 @@ export function gatewayCoreOf(deps: CardGatewayDeps): GatewayCore {
     optionInRange(value, fallback, min, max, name);
   const requestTimeoutMs = setting(
     deps.requestTimeoutMs,
-    limits.requestTimeoutMsDefault,
+    platformLimits.cardNetworkRequestTimeoutMsDefault,
     1,
-    limits.requestTimeoutMsMax,
+    platformLimits.cardNetworkRequestTimeoutMsMax,
     'requestTimeoutMs',
   );
   const retryBackoffMs = setting(

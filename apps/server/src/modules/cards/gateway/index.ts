@@ -6,6 +6,7 @@
 export { cardGatewayMigrations } from './schema.js';
 export {
   cardGatewayLimits,
+  checkCardGatewayLimits,
   createCardGateway,
   newNetworkTransactionId,
   type AuthorizeInput,

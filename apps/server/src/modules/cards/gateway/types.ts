@@ -1,3 +1,4 @@
+import { checkDefaultInRange, checkLimitTable } from '../../../platform/limits.js';
 import type { CardVault } from '../vault/index.js';
 import type { Iso8583Message } from '../iso8583/index.js';
 import type { Decline } from './transformers.js';
@@ -18,10 +19,11 @@ export interface CardNetworkTransport {
   request(message: Iso8583Message, options?: { timeoutMs?: number }): Promise<Iso8583Message>;
 }
 
-/** Bounds of the gateway (modules/cards/gateway owns them; checked when a gateway is created). */
+/**
+ * Bounds of the gateway (modules/cards/gateway owns them; checkCardGatewayLimits runs at start-up).
+ * The request timeout is the operator's: platform/limits.ts cardNetworkRequestTimeoutMs*.
+ */
 export const cardGatewayLimits = {
-  requestTimeoutMsDefault: 5_000,
-  requestTimeoutMsMax: 60_000,
   /** 0400s sent in the caller's request before the sweep takes over. */
   reversalAttemptsMaxDefault: 3,
   reversalAttemptsMaxMax: 10,
@@ -40,6 +42,26 @@ export const cardGatewayLimits = {
   referenceLengthMax: 255,
   merchantAccountIdLengthMax: 255,
 } as const;
+
+export type CardGatewayLimits = { readonly [Name in keyof typeof cardGatewayLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkCardGatewayLimits(table: CardGatewayLimits = cardGatewayLimits): void {
+  checkLimitTable('cardGatewayLimits', table);
+  checkDefaultInRange('reversalAttemptsMax', {
+    defaultValue: table.reversalAttemptsMaxDefault,
+    max: table.reversalAttemptsMaxMax,
+  });
+  checkDefaultInRange('completionAttemptsMax', {
+    defaultValue: table.completionAttemptsMaxDefault,
+    max: table.completionAttemptsMaxMax,
+  });
+  checkDefaultInRange('retryBackoffMs', { defaultValue: table.retryBackoffMsDefault, max: table.retryBackoffMsMax });
+  checkDefaultInRange('sweepRetryDelayMs', {
+    defaultValue: table.sweepRetryDelayMsDefault,
+    max: table.sweepRetryDelayMsMax,
+  });
+}
 
 export type CardTransactionKind = 'authorization' | 'sale' | 'completion' | 'refund';
 export type CardTransactionStatus = 'sending' | 'approved' | 'declined' | 'reversal_pending' | 'reversed' | 'failed';

@@ -86,11 +86,13 @@ export const iso8583BodyBytesMax =
   2 * bitmapHexLength +
   iso8583FieldSpecs.reduce((sum, spec) => sum + iso8583LengthPrefixDigits(spec.lengthKind) + spec.lengthMax, 0);
 
-// Any message pack accepts must fit in a frame the other side accepts.
-assert(
-  iso8583BodyBytesMax <= limits.cardsIso8583FrameBytesMax,
-  'limits.cardsIso8583FrameBytesMax is smaller than the largest message the field table allows',
-);
+/** Run at start-up by checkAllLimits: any message pack accepts must fit in a frame the other side accepts. */
+export function checkIso8583Limits(frameBytesMax: number = limits.cardsIso8583FrameBytesMax): void {
+  assert(
+    iso8583BodyBytesMax <= frameBytesMax,
+    'limits.cardsIso8583FrameBytesMax is smaller than the largest message the field table allows',
+  );
+}
 
 function specOf(fieldNumber: number): Iso8583FieldSpec {
   const spec = Number.isInteger(fieldNumber) ? iso8583FieldSpecsByNumber.get(fieldNumber) : undefined;

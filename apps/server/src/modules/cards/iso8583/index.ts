@@ -19,6 +19,7 @@ export {
   type Iso8583ResponseMti,
 } from './fields.js';
 export {
+  checkIso8583Limits,
   createIso8583Message,
   frameIso8583,
   iso8583BodyBytesMax,

@@ -24,15 +24,16 @@ import {
   unpackIso8583,
   type Iso8583Message,
 } from '../iso8583/index.js';
+import { limits as platformLimits } from '../../../platform/limits.js';
 import { cardNetworkLimits } from './limits.js';
 import { iso8583MatchKey, iso8583ResponseMatchKey, transmissionDateTime } from './messages.js';
 
 export interface CardNetworkConnectorOptions {
   host: string;
   port: number;
-  /** Connections kept open (default 2, at most cardNetworkLimits.connectorPoolSizeMax). */
+  /** Connections kept open (default and max: platform limits cardNetworkPoolSizeDefault, …Max). */
   poolSize?: number;
-  /** Default wait for a response, queueing included (default 5000). */
+  /** Default wait for a response, queueing included (default and max: limits cardNetworkRequestTimeoutMs*). */
   requestTimeoutMs?: number;
   /** Time to connect and sign on (default 2000). */
   connectTimeoutMs?: number;
@@ -112,16 +113,16 @@ export function createCardNetworkConnector(options: CardNetworkConnectorOptions)
   const poolSize = bounded(
     'poolSize',
     options.poolSize,
-    limits.connectorPoolSizeDefault,
+    platformLimits.cardNetworkPoolSizeDefault,
     1,
-    limits.connectorPoolSizeMax,
+    platformLimits.cardNetworkPoolSizeMax,
   );
   const requestTimeoutMs = bounded(
     'requestTimeoutMs',
     options.requestTimeoutMs,
-    limits.connectorRequestTimeoutMsDefault,
+    platformLimits.cardNetworkRequestTimeoutMsDefault,
     1,
-    limits.connectorRequestTimeoutMsMax,
+    platformLimits.cardNetworkRequestTimeoutMsMax,
   );
   const connectTimeoutMs = bounded(
     'connectTimeoutMs',
@@ -445,7 +446,7 @@ export function createCardNetworkConnector(options: CardNetworkConnectorOptions)
         requestOptions.timeoutMs,
         requestTimeoutMs,
         1,
-        limits.connectorRequestTimeoutMsMax,
+        platformLimits.cardNetworkRequestTimeoutMsMax,
       );
       let normalized: Iso8583Message;
       let frame: Uint8Array;

@@ -17,5 +17,5 @@ export {
 } from './connector.js';
 export { clearingColumns, type ClearingRecordType } from './clearing.js';
 export { type IssuerCard, type NetworkTransactionKind } from './issuer.js';
-export { cardNetworkLimits } from './limits.js';
+export { cardNetworkLimits, checkCardNetworkLimits } from './limits.js';
 export { iso8583MatchKey, iso8583ResponseMatchKey, transmissionDateTime } from './messages.js';

@@ -1,9 +1,11 @@
 /**
- * Fixed upper bounds of the card network simulator and the acquirer connector. They live here, next
- * to the code they bound, until the lead folds them into platform/limits.ts; the asserts below run
- * at import, so a bad edit crashes before a socket is opened.
+ * Fixed upper bounds of the card network simulator and the acquirer connector, next to the code
+ * they bound. What the operator tunes (the request timeout and the pool size) lives in
+ * platform/limits.ts, which the connector reads directly. checkCardNetworkLimits runs at start-up
+ * (checkAllLimits), so a bad edit crashes before a socket is opened.
  */
 import { assert } from '../../../platform/errors.js';
+import { checkDefaultInRange, checkLimitTable } from '../../../platform/limits.js';
 
 export const cardNetworkLimits = {
   // --- simulator ---
@@ -33,11 +35,7 @@ export const cardNetworkLimits = {
   /** The clearing file is written this long after UTC midnight. */
   simulatorClearingDelayAfterMidnightMs: 60_000,
 
-  // --- connector ---
-  connectorPoolSizeDefault: 2,
-  connectorPoolSizeMax: 16,
-  connectorRequestTimeoutMsDefault: 5_000,
-  connectorRequestTimeoutMsMax: 120_000,
+  // --- connector (pool size and request timeout: platform/limits.ts cardNetwork*) ---
   connectorConnectTimeoutMsDefault: 2_000,
   connectorConnectTimeoutMsMax: 60_000,
   connectorKeepAliveIntervalMsDefault: 30_000,
@@ -52,22 +50,33 @@ export const cardNetworkLimits = {
   connectorReconnectBackoffMsMax: 2_000,
 } as const;
 
-const table: Record<string, number> = cardNetworkLimits;
-for (const [name, value] of Object.entries(table)) {
-  assert(Number.isSafeInteger(value) && value > 0, `cardNetworkLimits.${name} must be a positive integer`);
+export type CardNetworkLimits = { readonly [Name in keyof typeof cardNetworkLimits]: number };
+
+/** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
+export function checkCardNetworkLimits(table: CardNetworkLimits = cardNetworkLimits): void {
+  checkLimitTable('cardNetworkLimits', table);
+  checkDefaultInRange('simulatorConnections', {
+    defaultValue: table.simulatorConnectionsDefault,
+    max: table.simulatorConnectionsMax,
+  });
+  checkDefaultInRange('connectorConnectTimeoutMs', {
+    defaultValue: table.connectorConnectTimeoutMsDefault,
+    max: table.connectorConnectTimeoutMsMax,
+  });
+  checkDefaultInRange('connectorKeepAliveIntervalMs', {
+    min: table.connectorKeepAliveIntervalMsMin,
+    defaultValue: table.connectorKeepAliveIntervalMsDefault,
+    max: table.connectorKeepAliveIntervalMsMax,
+  });
+  checkDefaultInRange('connectorInFlightPerConnection', {
+    defaultValue: table.connectorInFlightPerConnectionDefault,
+    max: table.connectorInFlightPerConnectionMax,
+  });
+  checkDefaultInRange('connectorQueue', { defaultValue: table.connectorQueueDefault, max: table.connectorQueueMax });
+  assert(
+    table.connectorReconnectBackoffMsMin <= table.connectorReconnectBackoffMsMax,
+    'connectorReconnectBackoffMsMin exceeds its max',
+  );
+  // Every setTimeout delay must fit a signed 32-bit integer, or Node fires it at once.
+  assert(table.simulatorFaultDelayMsMax < 2 ** 31, 'simulatorFaultDelayMsMax must fit setTimeout');
 }
-assert(
-  cardNetworkLimits.simulatorConnectionsDefault <= cardNetworkLimits.simulatorConnectionsMax,
-  'simulatorConnectionsDefault must not exceed simulatorConnectionsMax',
-);
-assert(
-  cardNetworkLimits.connectorPoolSizeDefault <= cardNetworkLimits.connectorPoolSizeMax &&
-    cardNetworkLimits.connectorRequestTimeoutMsDefault <= cardNetworkLimits.connectorRequestTimeoutMsMax &&
-    cardNetworkLimits.connectorConnectTimeoutMsDefault <= cardNetworkLimits.connectorConnectTimeoutMsMax &&
-    cardNetworkLimits.connectorInFlightPerConnectionDefault <= cardNetworkLimits.connectorInFlightPerConnectionMax &&
-    cardNetworkLimits.connectorQueueDefault <= cardNetworkLimits.connectorQueueMax &&
-    cardNetworkLimits.connectorReconnectBackoffMsMin <= cardNetworkLimits.connectorReconnectBackoffMsMax,
-  'connector defaults must lie within their limits',
-);
-// Every setTimeout delay must fit a signed 32-bit integer, or Node fires it at once.
-assert(cardNetworkLimits.simulatorFaultDelayMsMax < 2 ** 31, 'simulatorFaultDelayMsMax must fit setTimeout');

@@ -39,9 +39,29 @@ export interface WebhookRuntime {
 
 /**
  * Delay before the next attempt after `attemptCount` failed ones (1 min, 5 min, 30 min, 2 h, 5 h,
- * then every 10 h) until the delivery's retry window (3 days after the event) is over.
+ * then every webhookRetryDelayMsMax, 10 h) until the delivery's retry window (3 days after the
+ * event) is over.
  */
-const retryDelaysMs: readonly number[] = [60_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000];
+const retryDelaysMs: readonly number[] = [
+  60_000,
+  300_000,
+  1_800_000,
+  7_200_000,
+  18_000_000,
+  limits.webhookRetryDelayMsMax,
+];
+
+/** Run at start-up by checkAllLimits: the retry schedule grows and stays within webhookRetryDelayMsMax. */
+export function checkWebhookLimits(delays: readonly number[] = retryDelaysMs): void {
+  assert(delays.length > 0, 'the webhook retry schedule is not empty');
+  delays.forEach((delay, index) => {
+    assert(
+      Number.isSafeInteger(delay) && delay > 0 && delay <= limits.webhookRetryDelayMsMax,
+      `webhook retry delay ${delay} must be 1-${limits.webhookRetryDelayMsMax} ms`,
+    );
+    assert(index === 0 || (delays[index - 1] ?? 0) <= delay, 'webhook retry delays never shrink');
+  });
+}
 
 export function retryDelayMs(attemptCount: number): number {
   assert(Number.isSafeInteger(attemptCount) && attemptCount >= 1, 'a retry follows at least one attempt');
