@@ -315,12 +315,7 @@ async function commandStart(config: Config, env: Env): Promise<void> {
       lines.push('  HTTP           none (role worker)');
     }
     if (config.role === 'all' || config.role === 'worker') {
-      workerJobs = startWorkerJobs({
-        services: current,
-        ledger,
-        logger,
-        cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
-      });
+      workerJobs = startWorkerJobs({ services: current, ledger, logger });
       lines.push(...workerJobs.describe());
     }
     if (simulator !== null) {

@@ -1,7 +1,10 @@
+import { systemClock, type Clock } from './platform/clock.js';
 import { merchantPricingDefault } from './platform/config.js';
 import type { Db } from './platform/db.js';
 import { createIdempotencyStore, type IdempotencyStore } from './platform/idempotency.js';
 import { startInstance, type Instance } from './platform/instances.js';
+import type { WorkerJob } from './platform/jobs.js';
+import { limits } from './platform/limits.js';
 import type { Logger } from './platform/logger.js';
 import {
   createCardsContext,
@@ -9,52 +12,41 @@ import {
   type CardsContext,
   type VaultKeys,
 } from './modules/cards/index.js';
-import { createCodeService, parseOfflineCaps, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
-import { createCustomers, type Customers } from './modules/customers/index.js';
+import { createCodesContext, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
+import { createCustomersContext, type Customers } from './modules/customers/index.js';
 import {
-  createMerchantEvents,
-  createNotifications,
-  createWebhooks,
-  recordEvent,
+  createEventsContext,
   type HostResolver,
   type MerchantEvents,
   type Notifications,
   type Webhooks,
 } from './modules/events/index.js';
-import { createIdentity, type Identity, type IdentityDependencies } from './modules/identity/index.js';
+import { createIdentityContext, type Identity, type IdentityDependencies } from './modules/identity/index.js';
 import type { Ledger } from './modules/ledger/index.js';
+import { createMerchantSessionsContext, type MerchantSessions } from './modules/merchant-sessions/index.js';
+import { createMerchantsContext, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
 import {
-  balanceTransactionDto,
-  chargeDto,
   createPaymentAccounts,
-  createPaymentService,
-  createCardChallenges,
-  createMerchantQr,
-  createWalletMethod,
+  createPaymentsContext,
   type CardChallenges,
   type CardForPayment,
-  intentDto,
-  paymentEventSink,
   type MerchantQr,
   type PaymentService,
   type WalletMethod,
 } from './modules/payments/index.js';
-import { createMerchants, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
-// Merchant POS/dashboard sessions.
-import { createMerchantSessions, type MerchantSessions } from './modules/merchant-sessions/index.js';
+import { createWalletsContext, type WalletService } from './modules/wallets/index.js';
 import { ExpandRegistry } from './v1/index.js';
-import {
-  createWalletService,
-  defaultWalletLimits,
-  parseWalletLimits,
-  type WalletLimitsTable,
-  type WalletService,
-} from './modules/wallets/index.js';
+import { recoveryAfterMs } from './worker-jobs.js';
 
-/** The bounded contexts' services, built once per process and shared by the HTTP app and workers. */
+/**
+ * The composition root: every bounded context built once per process, in dependency order, with
+ * one clock, shared by the HTTP app and the worker. It only wires: each context's
+ * createXContext(deps) makes its services and lists its worker jobs.
+ */
 export interface Services {
   /** This process, as other nodes see it (its heartbeat tells them it is alive). */
   instance: Instance;
+  clock: Clock;
   ledger: Ledger;
   identity: Identity;
   notifications: Notifications;
@@ -78,13 +70,19 @@ export interface Services {
   cardChallenges: CardChallenges | null;
   /** A card PaymentMethod (pm_… or a test token) as a payment needs it (throws without cards). */
   cardForPayment(scope: { accountId: string; livemode: boolean }, idOrToken: string): Promise<CardForPayment>;
-  /** Closes what the services hold open (the card network connections). */
+  /** Every context's background jobs (the worker role runs them: worker-jobs.ts). */
+  jobs: WorkerJob[];
+  /** Closes what the services hold open, in reverse order of opening. */
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   db: Db;
   ledger: Ledger;
+  /** The process's one clock (the system's by default). */
+  clock?: Clock;
+  /** Tests move one context's clock alone (code expiry, key expiry, webhook retries, sessions). */
+  testClocks?: Partial<Record<'codes' | 'merchants' | 'webhooks' | 'merchantSessions', Clock>>;
   /** The process's role, recorded with its instance (default all). */
   role?: string;
   logger?: Logger;
@@ -94,66 +92,160 @@ export interface ServiceOptions {
   identityRateLimits?: IdentityDependencies['rateLimits'];
   /** JSON offline code caps (codes/caps.ts parseOfflineCaps); null or absent: the defaults. */
   offlineCodeCapsJson?: string | null;
-  /** Tests move the codes context's clock (expiry, TOTP steps). */
-  codesNow?: () => number;
   /** Default merchant pricing (config YUNPAY_MERCHANT_FEE_BPS, YUNPAY_MERCHANT_FEE_FIXED); absent: merchantPricingDefault. */
   merchantPricing?: MerchantsConfig;
-  /** Tests move the merchants context's clock (rolled key expiry, key cache). */
-  merchantsNow?: () => number;
   /** YUNPAY_WEBHOOK_ALLOW_PRIVATE: webhook endpoints may be on loopback/private addresses (default false). */
   webhookAllowPrivate?: boolean;
-  /** Tests resolve webhook hosts themselves and move the webhook worker's scheduling clock. */
+  /** Tests resolve webhook hosts themselves. */
   webhookResolver?: HostResolver;
-  webhooksNow?: () => number;
-  /** Tests tighten the merchant sessions' failed sign-in limit and move their clock. */
+  /** Tests tighten the merchant sessions' failed sign-in limit. */
   merchantSessionSignInFailures?: { failuresMax: number; windowMs: number };
-  merchantSessionsNow?: () => number;
   /** Card payments: the vault's keys and where the card network is. Absent: no card payments. */
   cards?: { vaultKeys: VaultKeys; network: CardNetworkAddress };
 }
 
 export function createServices(options: ServiceOptions): Services {
   const { db, ledger } = options;
-  const notifications = createNotifications({
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger === undefined ? {} : { logger: options.logger };
+  const closers: (() => Promise<void>)[] = [];
+  const instance = startInstance(db, { role: options.role ?? 'all', ...logger });
+  closers.push(() => instance.stop());
+  const idempotency = createIdempotencyStore(db, { instance });
+  const v1Expand = new ExpandRegistry();
+  const events = createEventsContext({
     db,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    clock: options.testClocks?.webhooks ?? clock,
+    webhookAllowPrivate: options.webhookAllowPrivate ?? false,
+    ...(options.webhookResolver === undefined ? {} : { webhookResolver: options.webhookResolver }),
+    ...logger,
   });
-  const identity = createIdentity({
+  const identity = createIdentityContext({
     db,
-    notifications: notifications.writer,
+    clock,
+    notifications: events.notifications.writer,
     // A revoked device's payment codes and offline key die in the same transaction.
     onDeviceRevoked: revokeCodesOfDevice,
     ...(options.identityRateLimits === undefined ? {} : { rateLimits: options.identityRateLimits }),
   });
-  const instance = startInstance(db, {
-    role: options.role ?? 'all',
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  const merchants = createMerchantsContext({
+    db,
+    clock: options.testClocks?.merchants ?? clock,
+    pricing: options.merchantPricing ?? merchantPricingDefault,
   });
-  const idempotency = createIdempotencyStore(db, { instance });
-  const limits: WalletLimitsTable =
-    options.walletLimitsJson === undefined || options.walletLimitsJson === null
-      ? defaultWalletLimits
-      : parseWalletLimits(options.walletLimitsJson);
+  const customers = createCustomersContext({ db, v1Expand });
   // Cards need nothing of the other contexts; wallets top up through them, payments charge them.
-  const cards =
-    options.cards === undefined
-      ? null
-      : createCardsContext({
-          db,
-          vaultKeys: options.cards.vaultKeys,
-          network: options.cards.network,
-          testTokens: options.walletTestTopups ?? true,
-          ...(options.logger === undefined ? {} : { logger: options.logger }),
-        });
-  const paymentAccounts = createPaymentAccounts(ledger);
-  const wallets = createWalletService({
+  const cards = options.cards === undefined ? null : cardsContext(options, options.cards);
+  if (cards !== null) closers.push(() => cards.close());
+  const olderThanMs = recoveryAfterMs(
+    options.cards?.network.requestTimeoutMs ?? limits.cardNetworkRequestTimeoutMsDefault,
+  );
+  const wallets = walletsContext({
+    options,
+    clock,
+    identity: identity.identity,
+    events,
+    idempotency,
+    cards,
+    olderThanMs,
+  });
+  const codes = createCodesContext({
+    db,
+    clock: options.testClocks?.codes ?? clock,
+    identity: identity.identity,
+    notifications: events.notifications.writer,
+    offlineCapsJson: options.offlineCodeCapsJson ?? null,
+  });
+  const payments = createPaymentsContext({
     db,
     ledger,
-    identity,
-    notifications: notifications.writer,
+    clock,
+    merchants: merchants.merchants,
+    recordEvent: events.recordEvent,
+    wallets: wallets.wallets,
+    redeemPaymentCode: (code, redeemOptions) => codes.codes.redeemPaymentCode(code, redeemOptions),
+    verifyPaymentPin: (userId, pin) => identity.identity.verifyPaymentPin(userId, pin),
+    notifications: events.notifications.writer,
     idempotency,
-    limits,
+    cards,
+    v1Expand,
+    recoveryAfterMs: olderThanMs,
+  });
+  const merchantSessions = createMerchantSessionsContext({
+    db,
+    clock: options.testClocks?.merchantSessions ?? clock,
+    merchants: merchants.merchants,
+    ...(options.merchantSessionSignInFailures === undefined
+      ? {}
+      : { signInFailures: options.merchantSessionSignInFailures }),
+  });
+  return {
+    instance,
+    clock,
+    ledger,
+    identity: identity.identity,
+    notifications: events.notifications,
+    idempotency,
+    wallets: wallets.wallets,
+    codes: codes.codes,
+    merchants: merchants.merchants,
+    merchantSessions: merchantSessions.merchantSessions,
+    customers: customers.customers,
+    merchantEvents: events.merchantEvents,
+    v1Expand,
+    webhooks: events.webhooks,
+    payments: payments.payments,
+    walletMethod: payments.walletMethod,
+    merchantQr: payments.merchantQr,
+    cards,
+    cardChallenges: payments.cardChallenges,
+    cardForPayment: payments.cardForPayment,
+    jobs: [
+      idempotencyJob(idempotency),
+      ...events.jobs,
+      ...identity.jobs,
+      ...codes.jobs,
+      ...(cards?.jobs ?? []),
+      ...payments.jobs,
+      ...wallets.jobs,
+    ],
+    close: async () => {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+function cardsContext(options: ServiceOptions, cards: NonNullable<ServiceOptions['cards']>): CardsContext {
+  return createCardsContext({
+    db: options.db,
+    vaultKeys: cards.vaultKeys,
+    network: cards.network,
+    testTokens: options.walletTestTopups ?? true,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+}
+
+function walletsContext(input: {
+  options: ServiceOptions;
+  clock: Clock;
+  identity: Identity;
+  events: ReturnType<typeof createEventsContext>;
+  idempotency: IdempotencyStore;
+  cards: CardsContext | null;
+  olderThanMs: number;
+}) {
+  const { options, cards } = input;
+  const paymentAccounts = createPaymentAccounts(options.ledger);
+  return createWalletsContext({
+    db: options.db,
+    ledger: options.ledger,
+    clock: input.clock,
+    identity: input.identity,
+    notifications: input.events.notifications.writer,
+    idempotency: input.idempotency,
+    limitsJson: options.walletLimitsJson ?? null,
     testTopupsEnabled: options.walletTestTopups ?? true,
+    recoveryAfterMs: input.olderThanMs,
     ...(cards === null
       ? {}
       : {
@@ -162,147 +254,24 @@ export function createServices(options: ServiceOptions): Services {
             checkSource: async (userId: string, source: string) => {
               await cards.walletCards.vaultCardOf(userId, source);
             },
-            charge: (input) => cards.chargeWalletCard(input),
+            charge: (chargeInput) => cards.chargeWalletCard(chargeInput),
             resolve: (reference: string) => cards.resolveWalletCharge(reference),
             clearingAccount: (currency: string) => paymentAccounts.cardClearing(true, currency),
           },
         }),
   });
-  const codes = createCodeService({
-    db,
-    identity,
-    notifications: notifications.writer,
-    ...(options.codesNow === undefined ? {} : { now: options.codesNow }),
-    ...(options.offlineCodeCapsJson === undefined || options.offlineCodeCapsJson === null
-      ? {}
-      : { offlineCaps: parseOfflineCaps(options.offlineCodeCapsJson) }),
-  });
-  const merchants = createMerchants({
-    db,
-    config: options.merchantPricing ?? merchantPricingDefault,
-    ...(options.merchantsNow === undefined ? {} : { now: options.merchantsNow }),
-  });
-  const customers = createCustomers({ db });
-  const merchantEvents = createMerchantEvents({ db });
-  const v1Expand = new ExpandRegistry();
-  v1Expand.registerLoader(
-    'customer',
-    (scope, id) => customers.find(scope, id) as Promise<Record<string, unknown> | null>,
-  );
-  const merchantName = async (accountId: string) => (await merchants.getMerchant(accountId)).name;
-  const payments = createPaymentService({
-    db,
-    ledger,
-    pricingOf: async (accountId) => (await merchants.getMerchant(accountId)).pricing,
-    merchantName,
-    events: paymentEventSink(recordEvent),
-    walletPayer: wallets,
-    recovery: idempotency,
-    ...(cards === null ? {} : { cards: cards.paymentsPort }),
-  });
-  const walletMethod = createWalletMethod({
-    db,
-    payments,
-    notifications: notifications.writer,
-    ports: {
-      redeemPaymentCode: (code, redeemOptions) => codes.redeemPaymentCode(code, redeemOptions),
-      wallets,
-      verifyPaymentPin: (userId, pin) => identity.verifyPaymentPin(userId, pin),
-      merchantName,
-    },
-  });
-  const merchantQr = createMerchantQr({
-    payments,
-    walletMethod,
-    getMerchant: (accountId) => merchants.getMerchant(accountId),
-  });
-  v1Expand.registerLoader('payment_intent', async (scope, id) =>
-    intentDto(await payments.retrieveIntent(scope, id), { includeClientSecret: true }),
-  );
-  v1Expand.registerLoader('charge', async (scope, id) =>
-    chargeDto(await payments.retrieveCharge(scope, id), await payments.refundsOf(scope, id)),
-  );
-  v1Expand.registerLoader('balance_transaction', async (scope, id) =>
-    balanceTransactionDto(await payments.balanceTransaction(scope, id)),
-  );
-  v1Expand.registerFields('payment_intent', { customer: 'customer', latest_charge: 'charge' });
-  v1Expand.registerFields('charge', { payment_intent: 'payment_intent', balance_transaction: 'balance_transaction' });
-  v1Expand.registerFields('refund', {
-    charge: 'charge',
-    payment_intent: 'payment_intent',
-    balance_transaction: 'balance_transaction',
-  });
-  async function cardForPayment(
-    scope: { accountId: string; livemode: boolean },
-    idOrToken: string,
-  ): Promise<CardForPayment> {
-    if (cards === null) throw new Error('assertion failed: card payments are configured');
-    const { paymentMethod } = await cards.paymentMethods.resolve(scope, idOrToken);
-    const card = await cards.paymentMethods.cardOf(scope, paymentMethod.id);
-    return {
-      paymentMethodId: paymentMethod.id,
-      details: { ...paymentMethod.card, network: card.brand },
-      reference: `${card.brand} •••• ${card.last4}`,
-    };
-  }
-  const cardChallenges =
-    cards === null
-      ? null
-      : createCardChallenges({
-          db,
-          payments,
-          ports: {
-            cardForPayment,
-            merchantName: async (accountId) => (await merchants.getMerchant(accountId)).name,
-          },
-        });
-  if (cards !== null) {
-    v1Expand.registerLoader(
-      'payment_method',
-      (scope, id) => cards.paymentMethods.find(scope, id) as unknown as Promise<Record<string, unknown> | null>,
-    );
-    v1Expand.registerFields('payment_intent', { payment_method: 'payment_method' });
-    v1Expand.registerFields('charge', { payment_method: 'payment_method' });
-    v1Expand.registerFields('payment_method', { customer: 'customer' });
-  }
+}
+
+/** The platform's own housekeeping: idempotency keys past retention, and responses stored in clear before sealing existed. */
+function idempotencyJob(idempotency: IdempotencyStore): WorkerJob {
   return {
-    payments,
-    walletMethod,
-    merchantQr,
-    cards,
-    cardChallenges,
-    cardForPayment,
-    close: async () => {
-      await cards?.close();
-      await instance.stop();
+    name: 'idempotency-housekeeping',
+    intervalMs: limits.housekeepingIntervalMs,
+    async run(logger) {
+      const keys = await idempotency.purgeExpired();
+      const resealed = await idempotency.resealLegacy();
+      if (keys + resealed > 0)
+        logger.info({ idempotency_keys: keys, resealed_responses: resealed }, 'idempotency housekeeping');
     },
-    instance,
-    ledger,
-    identity,
-    notifications,
-    idempotency,
-    wallets,
-    codes,
-    merchants,
-    // Merchant POS/dashboard sessions.
-    merchantSessions: createMerchantSessions({
-      db,
-      merchants,
-      ...(options.merchantSessionsNow === undefined ? {} : { now: options.merchantSessionsNow }),
-      ...(options.merchantSessionSignInFailures === undefined
-        ? {}
-        : { signInFailures: options.merchantSessionSignInFailures }),
-    }),
-    customers,
-    merchantEvents,
-    v1Expand,
-    webhooks: createWebhooks({
-      db,
-      events: merchantEvents,
-      allowPrivate: options.webhookAllowPrivate ?? false,
-      ...(options.webhookResolver === undefined ? {} : { resolver: options.webhookResolver }),
-      ...(options.webhooksNow === undefined ? {} : { now: options.webhooksNow }),
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
-    }),
   };
 }

@@ -20,7 +20,7 @@ import {
   type OriginalRequestInput,
 } from '../../src/modules/cards/gateway/index.js';
 import { packIso8583, unpackIso8583, type Iso8583Message } from '../../src/modules/cards/iso8583/index.js';
-import { responseCodes } from '../../src/modules/cards/test-cards.js';
+import { responseCodes } from '../../src/modules/cards/response-codes.js';
 import { AppError } from '../../src/platform/errors.js';
 import { currencies } from '../../src/platform/money.js';
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFrom } from '../../src/platform/clock.js';
 import { base32Decode, hotpSha256, offlineCode, totpStep, type RedeemOptions } from '../../src/modules/codes/index.js';
 import { AppError } from '../../src/platform/errors.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -11,7 +12,7 @@ let platform: TestPlatform;
 
 beforeAll(async () => {
   platform = await startPlatform({
-    codesNow: () => clock.ms,
+    testClocks: { codes: clockFrom(() => clock.ms) },
     offlineCodeCapsJson: JSON.stringify({ CNY: { per_payment: 5_000, daily: 12_000 } }),
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFrom } from '../../src/platform/clock.js';
 import { base32Decode, offlineCode, totpStep, type RedeemOptions } from '../../src/modules/codes/index.js';
 import { offlineTotp } from '../../src/modules/codes/totp.js';
 import { AppError } from '../../src/platform/errors.js';
@@ -15,7 +16,7 @@ const clock = { ms: Date.UTC(2026, 10, 23, 10, 0, 0) };
 let platform: TestPlatform;
 
 beforeAll(async () => {
-  platform = await startPlatform({ codesNow: () => clock.ms });
+  platform = await startPlatform({ testClocks: { codes: clockFrom(() => clock.ms) } });
 });
 afterAll(async () => {
   await platform?.close();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFrom } from '../../src/platform/clock.js';
 import { merchantSessionLimits } from '../../src/modules/merchant-sessions/index.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -11,7 +12,7 @@ let clockOffsetMs = 0;
 
 beforeAll(async () => {
   platform = await startPlatform({
-    merchantSessionsNow: () => Date.now() + clockOffsetMs,
+    testClocks: { merchantSessions: clockFrom(() => Date.now() + clockOffsetMs) },
     merchantSessionSignInFailures: { failuresMax: 3, windowMs: 60_000 },
   });
   merchant = await createMerchant(platform.baseUrl, platform.adminToken);

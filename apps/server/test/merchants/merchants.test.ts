@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFrom } from '../../src/platform/clock.js';
 import { paymentFee } from '../../src/modules/payments/index.js';
 import { limits } from '../../src/platform/limits.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
@@ -10,7 +11,7 @@ describe('merchants and API keys', () => {
   let clockMs = Date.now();
 
   beforeAll(async () => {
-    platform = await startPlatform({ merchantsNow: () => clockMs });
+    platform = await startPlatform({ testClocks: { merchants: clockFrom(() => clockMs) } });
   });
   afterAll(async () => {
     await platform.close();

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clockFrom } from '../../src/platform/clock.js';
 import { startPlatform, type TestPlatform } from '../support/platform.js';
 import { createMerchant, v1, type TestMerchant } from '../support/merchant.js';
 import { Receiver } from './receiver.js';
@@ -15,7 +16,7 @@ describe('webhook endpoints and signed delivery', () => {
   beforeAll(async () => {
     receiver = new Receiver();
     await receiver.start();
-    platform = await startPlatform({ webhookAllowPrivate: true, webhooksNow: () => clock });
+    platform = await startPlatform({ webhookAllowPrivate: true, testClocks: { webhooks: clockFrom(() => clock) } });
   });
   afterAll(async () => {
     await platform?.close();

@@ -1,4 +1,6 @@
 import type { Db } from '../../platform/db.js';
+import type { WorkerJob } from '../../platform/jobs.js';
+import { limits as platformLimits } from '../../platform/limits.js';
 import type { Logger } from '../../platform/logger.js';
 import type { CardNetworkPort } from '../payments/index.js';
 import { createCardGateway, type CardGateway, type CardTransactionOutcome } from './gateway/index.js';
@@ -47,6 +49,8 @@ export interface CardsContext {
   walletCards: WalletCards;
   /** The payments context's card network port, implemented here. */
   paymentsPort: CardNetworkPort;
+  /** The gateway's sweep: reversals not yet confirmed, advices not yet delivered, sends whose process died. */
+  jobs: WorkerJob[];
   /** Recovery of a top-up's card charge (see paymentsPort.resolveCharge). */
   resolveWalletCharge(reference: string): Promise<CardOutcome | null>;
   /** Charges a wallet user's saved card for a top-up (idempotent by reference). */
@@ -157,6 +161,16 @@ export function createCardsContext(options: CardsOptions): CardsContext {
       const outcome = await gateway.resolveOriginal(`topup:${reference}`, 'sale');
       return outcome === null ? null : outcomeOf(outcome);
     },
+    jobs: [
+      {
+        name: 'card-gateway-sweep',
+        intervalMs: platformLimits.recoverySweepIntervalMs,
+        async run(logger) {
+          const report = await gateway.sweep({ batchSizeMax: platformLimits.recoveryBatchSizeMax });
+          if (report.claimedCount > 0) logger.info({ ...report }, 'card gateway sweep');
+        },
+      },
+    ],
     close: () => connector.close(),
   };
 }

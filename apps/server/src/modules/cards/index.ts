@@ -31,4 +31,5 @@ export { walletCardRoutes } from './wallet-card-routes.js';
 export { walletCardLimits, type WalletCard, type WalletCards } from './wallet-cards.js';
 export { startNetworkSimulator, type NetworkSimulator, type NetworkSimulatorOptions } from './network/index.js';
 export { describeVaultKeys, loadVaultKeysFromEnv, type VaultKeys } from './vault/index.js';
-export { testCards, testCardByNumber, testCardByPaymentMethodToken, responseCodes } from './test-cards.js';
+export { testCards, testCardByNumber, testCardByPaymentMethodToken } from './test-cards.js';
+export { responseCodes, isResponseCode, type ResponseCode } from './response-codes.js';

@@ -35,3 +35,4 @@ export {
 export { qrImages, type QrImages } from './images.js';
 export { base32Decode, base32Encode, hotpSha256, offlineCode, offlineTotp, totpStep } from './totp.js';
 export { codeRoutes, type CodeRoutesOptions } from './routes.js';
+export { createCodesContext, type CodesContext } from './context.js';

@@ -10,3 +10,4 @@ export {
   type DeletedCustomerWire,
 } from './service.js';
 export { customerRoutes, type CustomerRoutesOptions } from './routes.js';
+export { createCustomersContext, type CustomersContext } from './context.js';

@@ -88,3 +88,4 @@ export {
 export { signatureHeader } from './webhooks/secrets.js';
 export { isEnabledEvent, type EnabledEvent } from './webhooks/event-types.js';
 export { webhookRoutes, type WebhookRoutesOptions } from './webhooks/routes.js';
+export { createEventsContext, type EventsContext, type EventsContextDeps } from './context.js';

@@ -33,3 +33,4 @@ export {
 } from './routes.js';
 export { accessTokenAudience, accessTokenIssuer } from './tokens.js';
 export { normalizeEmail, normalizeLogin, normalizePhone } from './policy.js';
+export { createIdentityContext, type IdentityContext } from './context.js';

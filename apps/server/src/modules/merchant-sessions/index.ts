@@ -22,3 +22,4 @@ export {
   sessionTokenOf,
   type MerchantSessionRoutesOptions,
 } from './routes.js';
+export { createMerchantSessionsContext, type MerchantSessionsContext } from './context.js';

@@ -20,3 +20,4 @@ export {
 export { adminMerchantRoutes, type AdminMerchantRoutesOptions } from './routes.js';
 export { newObjectId, randomBase62, redactApiKey, type ApiKeyKind } from './keys.js';
 export { isCountryCode } from './countries.js';
+export { createMerchantsContext, type MerchantsContext } from './context.js';

@@ -61,3 +61,4 @@ export { createMerchantQr, qrLimits, type MerchantQr, type QrPreview } from './q
 export { dailyBalanceSummary, summaryLimits, type DailyBalanceSummary } from './summary.js';
 export { checkPaymentsLimits } from './limits.js';
 export { paymentVerifyChecks } from './verify.js';
+export { createPaymentsContext, type PaymentsContext, type PaymentsContextDeps } from './context.js';

@@ -25,3 +25,4 @@ export {
 export { checkWalletLimits } from './core.js';
 export { WalletTransactionSchema } from './wire.js';
 export { walletVerifyChecks } from './verify.js';
+export { createWalletsContext, type WalletsContext, type WalletsContextDeps } from './context.js';

@@ -13,7 +13,7 @@ import {
   isIso8583RequestMti,
   type Iso8583Message,
 } from '../iso8583/index.js';
-import { isResponseCode, responseCodes } from '../test-cards.js';
+import { isResponseCode, responseCodes } from '../response-codes.js';
 
 /** Processing codes (field 3) the gateway sends. */
 export const processingCodes = { purchase: '000000', refund: '200000' } as const;
@@ -378,7 +378,7 @@ export interface Decline {
 }
 
 /**
- * What a non-approving response code means to a merchant, from test-cards responseCodes. A code
+ * What a non-approving response code means to a merchant, from the response-code table. A code
  * the table does not know is a processing_error (the mapping is exhaustive; unknown is explicit).
  */
 export function declineOf(responseCode: string): Decline {

@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { assert } from '../../../platform/errors.js';
 import { currencies } from '../../../platform/money.js';
 import { isIso8583RequestMti, iso8583ResponseMtiFor, maskPan, type Iso8583Message } from '../iso8583/index.js';
-import { testCardByNumber, testIssuerBalanceDefaultMinor, type ResponseCode, type TestCard } from '../test-cards.js';
+import type { ResponseCode } from '../response-codes.js';
+import { testCardByNumber, testIssuerBalanceDefaultMinor, type TestCard } from '../test-cards.js';
 import { panValid } from '../vault/index.js';
 import { cardNetworkLimits } from './limits.js';
 
@@ -414,7 +415,7 @@ function decideOriginal(
   const field14 = request.fields.get(14);
   if (field14 === undefined || expired(field14, context.now)) return record('54');
   const behaviour = testCard?.issuer ?? { kind: 'approve' as const };
-  if (behaviour.kind === 'decline') return record(behaviour.responseCode as ResponseCode);
+  if (behaviour.kind === 'decline') return record(behaviour.responseCode);
   if (behaviour.kind === 'authenticate' && request.fields.get(22) !== '812') return record('65');
   if (fields.amountMinor > availableMinor) return record('51');
   return record('00', opening);
