@@ -30,7 +30,7 @@ import { verifyLedger } from './modules/ledger/index.js';
 import { adminWalletRoutes, walletRoutes } from './modules/wallets/index.js';
 import type { Services } from './services.js';
 import { cardChallengeRoutes, paymentApprovalRoutes, paymentRoutes } from './modules/payments/index.js';
-import { v1ErrorResponse, v1Plugin } from './v1/index.js';
+import { v1ErrorResponse, v1Plugin, type V1PluginOptions } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
@@ -284,12 +284,23 @@ async function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T
  * Builds the HTTP app without listening: the CLI listens, tests inject or listen on port 0.
  */
 export function buildApp(dependencies: AppDependencies): App {
-  const { db, metrics } = dependencies;
+  const app = createFastify(dependencies);
+  addHooks(app, dependencies.metrics);
+  setErrorHandlers(app);
+  registerOpenApi(app);
+  // Operations endpoints (inside a plugin, so that they load after swagger and are documented).
+  void app.register(operationsRoutes(dependencies));
+  void app.register(adminRoutes(dependencies), { prefix: '/admin/v1' });
+  // The web apps (web.ts): pages answer 503 until `npm run build` has made the directory.
+  void app.register(webRoutes, { webDir: dependencies.webDir ?? defaultWebDir() });
+  void app.register(landingRoutes);
+  if (dependencies.services !== undefined) registerServiceRoutes(app, dependencies.services, dependencies.db);
+  return app;
+}
+
+function createFastify(dependencies: AppDependencies): App {
   // Fastify's logger type is pino's, minus what Fastify does not use.
   const logger: FastifyBaseLogger = dependencies.logger;
-  const lifecycle = dependencies.lifecycle ?? new Lifecycle();
-  const migrations = dependencies.migrations ?? allMigrations;
-
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: limits.httpBodyBytesMax,
@@ -308,7 +319,10 @@ export function buildApp(dependencies: AppDependencies): App {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.addSchema(ErrorBodySchema);
+  return app;
+}
 
+function addHooks(app: App, metrics: Metrics): void {
   app.addHook('onSend', async (request, reply, payload) => {
     void reply.header('x-request-id', request.id);
     // A route that serves a page sets its own Content-Security-Policy (and may relax others).
@@ -335,7 +349,9 @@ export function buildApp(dependencies: AppDependencies): App {
       reply.elapsedTime / 1_000,
     );
   });
+}
 
+function setErrorHandlers(app: App): void {
   app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error);
     if (appError === null) {
@@ -353,14 +369,18 @@ export function buildApp(dependencies: AppDependencies): App {
     return reply.status(appError.status).send(errorBody(request, appError, message));
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const error = new AppError('route_not_found', {
-      message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
-    });
-    return reply.status(error.status).send(errorBody(request, error, error.message));
-  });
+  app.setNotFoundHandler(sendRouteNotFound);
+}
 
-  // The OpenAPI document is built from every route's schemas; swagger must load before them.
+async function sendRouteNotFound(request: FastifyRequest, reply: FastifyReply) {
+  const error = new AppError('route_not_found', {
+    message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
+  });
+  return reply.status(error.status).send(errorBody(request, error, error.message));
+}
+
+/** The OpenAPI document is built from every route's schemas; swagger must load before them. */
+function registerOpenApi(app: App): void {
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -379,9 +399,17 @@ export function buildApp(dependencies: AppDependencies): App {
   void app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true, querystring: NoQuerySchema } }, async () => app.swagger());
   });
+}
 
-  // Operations endpoints (inside a plugin, so that they load after swagger and are documented).
-  void app.register(async (ops) => {
+/** /healthz, /readyz and /metrics. */
+function operationsRoutes(dependencies: AppDependencies): FastifyPluginAsyncTypebox {
+  const { db, metrics } = dependencies;
+  const readinessDeps: ReadinessDeps = {
+    db,
+    lifecycle: dependencies.lifecycle ?? new Lifecycle(),
+    migrations: dependencies.migrations ?? allMigrations,
+  };
+  return async (ops) => {
     ops.get(
       '/healthz',
       {
@@ -404,22 +432,7 @@ export function buildApp(dependencies: AppDependencies): App {
           },
         },
       },
-      async (request) => {
-        if (lifecycle.shuttingDown) throw new AppError('shutting_down');
-        const checks: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
-        try {
-          await withTimeout(db.query('select 1 as one'), limits.readinessCheckTimeoutMs);
-          checks.database = 'ok';
-          const applied = await withTimeout(migrationsAreApplied(db, migrations), limits.readinessCheckTimeoutMs);
-          checks.migrations = applied ? 'ok' : 'pending';
-        } catch (error) {
-          request.log.warn({ err: error }, 'readiness check failed');
-        }
-        if (checks.database !== 'ok' || checks.migrations !== 'ok') {
-          throw new AppError('not_ready', { details: { checks } });
-        }
-        return { status: 'ready' as const, checks };
-      },
+      async (request) => readiness(readinessDeps, request),
     );
 
     ops.get(
@@ -430,17 +443,43 @@ export function buildApp(dependencies: AppDependencies): App {
         return reply.type(metrics.registry.contentType).send(text);
       },
     );
-  });
+  };
+}
 
-  const adminRoutes: FastifyPluginAsyncTypebox = async (admin) => {
+interface ReadinessDeps {
+  db: Db;
+  lifecycle: Lifecycle;
+  migrations: readonly Migration[];
+}
+
+/** /readyz: the database answers and every migration is applied; not ready once shutdown begins. */
+async function readiness(
+  { db, lifecycle, migrations }: ReadinessDeps,
+  request: FastifyRequest,
+): Promise<{ status: 'ready'; checks: ReadinessChecks }> {
+  if (lifecycle.shuttingDown) throw new AppError('shutting_down');
+  const checks: ReadinessChecks = { database: 'unreachable', migrations: 'unknown' };
+  try {
+    await withTimeout(db.query('select 1 as one'), limits.readinessCheckTimeoutMs);
+    checks.database = 'ok';
+    const applied = await withTimeout(migrationsAreApplied(db, migrations), limits.readinessCheckTimeoutMs);
+    checks.migrations = applied ? 'ok' : 'pending';
+  } catch (error) {
+    request.log.warn({ err: error }, 'readiness check failed');
+  }
+  if (checks.database !== 'ok' || checks.migrations !== 'ok') {
+    throw new AppError('not_ready', { details: { checks } });
+  }
+  return { status: 'ready' as const, checks };
+}
+
+/** /admin/v1: ledger verify, and the wallets' and merchants' admin routes when this node serves them. */
+function adminRoutes(dependencies: AppDependencies): FastifyPluginAsyncTypebox {
+  const { db } = dependencies;
+  return async (admin) => {
     // Every route in this plugin, and its 404s, need the token: an unauthenticated caller learns nothing.
     admin.addHook('onRequest', createAdminGuard({ token: dependencies.adminToken }));
-    admin.setNotFoundHandler(async (request, reply) => {
-      const error = new AppError('route_not_found', {
-        message: `No route ${request.method} ${requestPathForMessage(request.url)}.`,
-      });
-      return reply.status(error.status).send(errorBody(request, error, error.message));
-    });
+    admin.setNotFoundHandler(sendRouteNotFound);
     admin.get(
       '/ledger/verify',
       { schema: { querystring: NoQuerySchema, response: { 200: LedgerVerifyReportSchema, ...errorResponses } } },
@@ -470,75 +509,80 @@ export function buildApp(dependencies: AppDependencies): App {
       await admin.register(adminMerchantRoutes, { merchants: dependencies.services.merchants });
     }
   };
-  void app.register(adminRoutes, { prefix: '/admin/v1' });
+}
 
-  // The web apps (web.ts): pages answer 503 until `npm run build` has made the directory.
-  void app.register(webRoutes, { webDir: dependencies.webDir ?? defaultWebDir() });
-  void app.register(landingRoutes);
+type Authenticate = (request: FastifyRequest) => Promise<{ userId: string }>;
 
-  const services = dependencies.services;
-  if (services !== undefined) {
-    const authenticate = async (request: FastifyRequest) => ({
-      userId: (await services.identity.authenticate(request.headers.authorization)).userId,
-    });
-    void app.register(wellKnownRoutes, { identity: services.identity });
-    void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
-    void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
-    void app.register(codeRoutes, { prefix: '/wallet/v1', codes: services.codes, identity: services.identity });
-    if (services.cardChallenges !== null) {
-      void app.register(cardChallengeRoutes, { challenges: services.cardChallenges });
-    }
-    if (services.cards !== null) {
-      void app.register(walletCardRoutes, {
-        prefix: '/wallet/v1',
-        walletCards: services.cards.walletCards,
-        authenticate,
-      });
-    }
-    void app.register(v1Plugin, {
-      prefix: '/v1',
-      merchants: services.merchants,
-      idempotency: services.idempotency,
-      expand: services.v1Expand,
-      // Merchant POS/dashboard sessions: a session cookie with its CSRF token instead of an API key.
-      session: merchantSessionV1Auth(services.merchantSessions),
-      resources: async (v1) => {
-        await v1.register(customerRoutes, { customers: services.customers });
-        await v1.register(eventRoutes, { events: services.merchantEvents });
-        await v1.register(webhookRoutes, { webhooks: services.webhooks });
-        const cards = services.cards;
-        await v1.register(paymentRoutes, {
-          payments: services.payments,
-          customerExists: async (scope, id) => (await services.customers.find(scope, id)) !== null,
-          walletMethod: services.walletMethod,
-          merchantQr: services.merchantQr,
-          ...(cards === null
-            ? {}
-            : { cardMethods: { resolveForPayment: (scope, idOrToken) => services.cardForPayment(scope, idOrToken) } }),
-          ...(services.cardChallenges === null ? {} : { cardChallenges: services.cardChallenges }),
-        });
-        if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
-      },
-    });
-    // Merchant POS/dashboard sessions: sign-in, keys, daily summary (modules/merchant-sessions).
-    void app.register(merchantSessionRoutes, {
-      prefix: '/merchant/v1',
-      sessions: services.merchantSessions,
-      dailySummary: (summaryOptions) => dailyBalanceSummary(db, { ...summaryOptions, nowMs: Date.now() }),
-    });
-    void app.register(paymentApprovalRoutes, {
+/** The bounded contexts' routes: wallet API, /v1, merchant sessions. Registration order is kept. */
+function registerServiceRoutes(app: App, services: Services, db: Db): void {
+  const authenticate: Authenticate = async (request) => ({
+    userId: (await services.identity.authenticate(request.headers.authorization)).userId,
+  });
+  registerWalletRoutes(app, services, authenticate);
+  void app.register(v1Plugin, {
+    prefix: '/v1',
+    merchants: services.merchants,
+    idempotency: services.idempotency,
+    expand: services.v1Expand,
+    // Merchant POS/dashboard sessions: a session cookie with its CSRF token instead of an API key.
+    session: merchantSessionV1Auth(services.merchantSessions),
+    resources: v1Resources(services),
+  });
+  // Merchant POS/dashboard sessions: sign-in, keys, daily summary (modules/merchant-sessions).
+  void app.register(merchantSessionRoutes, {
+    prefix: '/merchant/v1',
+    sessions: services.merchantSessions,
+    dailySummary: (summaryOptions) => dailyBalanceSummary(db, { ...summaryOptions, nowMs: Date.now() }),
+  });
+  void app.register(paymentApprovalRoutes, {
+    prefix: '/wallet/v1',
+    method: services.walletMethod,
+    merchantQr: services.merchantQr,
+    idempotency: services.idempotency,
+    authenticate,
+  });
+  void app.register(notificationRoutes, {
+    prefix: '/wallet/v1',
+    notifications: services.notifications,
+    authenticate,
+  });
+}
+
+/** Identity, wallets, codes, 3-D Secure challenges and saved wallet cards. */
+function registerWalletRoutes(app: App, services: Services, authenticate: Authenticate): void {
+  void app.register(wellKnownRoutes, { identity: services.identity });
+  void app.register(identityRoutes, { prefix: '/wallet/v1', identity: services.identity });
+  void app.register(walletRoutes, { prefix: '/wallet/v1', wallets: services.wallets, authenticate });
+  void app.register(codeRoutes, { prefix: '/wallet/v1', codes: services.codes, identity: services.identity });
+  if (services.cardChallenges !== null) {
+    void app.register(cardChallengeRoutes, { challenges: services.cardChallenges });
+  }
+  if (services.cards !== null) {
+    void app.register(walletCardRoutes, {
       prefix: '/wallet/v1',
-      method: services.walletMethod,
-      merchantQr: services.merchantQr,
-      idempotency: services.idempotency,
-      authenticate,
-    });
-    void app.register(notificationRoutes, {
-      prefix: '/wallet/v1',
-      notifications: services.notifications,
+      walletCards: services.cards.walletCards,
       authenticate,
     });
   }
+}
 
-  return app;
+/** The /v1 resources, registered inside v1Plugin (they share its auth, parsing, errors, idempotency). */
+function v1Resources(services: Services): V1PluginOptions['resources'] {
+  return async (v1) => {
+    await v1.register(customerRoutes, { customers: services.customers });
+    await v1.register(eventRoutes, { events: services.merchantEvents });
+    await v1.register(webhookRoutes, { webhooks: services.webhooks });
+    const cards = services.cards;
+    await v1.register(paymentRoutes, {
+      payments: services.payments,
+      customerExists: async (scope, id) => (await services.customers.find(scope, id)) !== null,
+      walletMethod: services.walletMethod,
+      merchantQr: services.merchantQr,
+      ...(cards === null
+        ? {}
+        : { cardMethods: { resolveForPayment: (scope, idOrToken) => services.cardForPayment(scope, idOrToken) } }),
+      ...(services.cardChallenges === null ? {} : { cardChallenges: services.cardChallenges }),
+    });
+    if (cards !== null) await v1.register(paymentMethodRoutes, { paymentMethods: cards.paymentMethods });
+  };
 }

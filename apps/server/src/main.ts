@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from './app.js';
 import { demoPassword, demoPin, demoUsers, seedDemoData } from './demo.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type ServiceOptions, type Services } from './services.js';
 import { moneyVerifyChecks, startWorkerJobs, type WorkerJobs } from './worker-jobs.js';
 import { checkAllLimits } from './limit-checks.js';
 import { allMigrations } from './migrations.js';
@@ -14,6 +14,7 @@ import {
   runCardsRewrap,
   startNetworkSimulator,
   type NetworkSimulator,
+  type VaultKeys,
 } from './modules/cards/index.js';
 import { createLedger, verifyExitCode, verifyLedger } from './modules/ledger/index.js';
 import { configVariables, loadConfig, resolveAdminToken, type Config, type Env } from './platform/config.js';
@@ -22,8 +23,8 @@ import { openEmbeddedDb, openPostgresDb, type Db } from './platform/db.js';
 import { isAppError } from './platform/errors.js';
 import { Lifecycle } from './platform/lifecycle.js';
 import { limits } from './platform/limits.js';
-import { createLogger } from './platform/logger.js';
-import { createMetrics } from './platform/metrics.js';
+import { createLogger, type Logger } from './platform/logger.js';
+import { createMetrics, type Metrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
 import path from 'node:path';
 
@@ -180,179 +181,254 @@ async function commandStart(config: Config, env: Env): Promise<void> {
   const admin = servesHttp ? resolveAdminToken(config) : null;
   const metrics = createMetrics();
   const lifecycle = new Lifecycle();
-  const db = await openDatabase(config);
-  let ledger: ReturnType<typeof createLedger> | null = null;
-  let app: ReturnType<typeof buildApp> | null = null;
-  let workerJobs: WorkerJobs | null = null;
-  let simulator: NetworkSimulator | null = null;
-  let services: Services | null = null;
-
-  async function shutdown(reason: string): Promise<never> {
-    if (!lifecycle.beginShutdown()) {
-      logger.warn({ reason }, 'second stop request: exiting without draining');
-      process.exit(exitCodes.failure);
-    }
-    logger.info({ reason, drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'shutting down');
-    // Deliberately not unref()'d: it also keeps the process alive while a drain awaits something
-    // that holds no handle, so a stuck drain ends in exit 1 rather than a silent exit 0.
-    setTimeout(() => {
-      logger.error({ drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'drain took too long: exiting anyway');
-      process.exit(exitCodes.failure);
-    }, limits.shutdownDrainTimeoutMs);
-    try {
-      // Order matters: requests in flight may still be waiting on ledger batches.
-      if (app !== null) await app.close();
-      if (workerJobs !== null) await workerJobs.stop();
-      if (services !== null) await services.close();
-      if (simulator !== null) await simulator.stop();
-      if (ledger !== null) await ledger.close();
-      await db.close();
-      logger.info('shut down cleanly');
-      process.exit(exitCodes.ok);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(exitCodes.failure);
-    }
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-
+  const opened: Opened = {
+    db: await openDatabase(config),
+    ledger: null,
+    app: null,
+    workerJobs: null,
+    simulator: null,
+    services: null,
+  };
+  installShutdownHandlers({ opened, lifecycle, logger });
   try {
-    const migrationReport = await runMigrations(db, allMigrations);
-    logger.info(
-      { applied: migrationReport.applied, already_applied_count: migrationReport.alreadyApplied },
-      'migrations applied',
-    );
-    ledger = createLedger(db, {
-      batchSizeMax: config.ledgerBatchSizeMax,
-      batchesInFlightMax: config.ledgerBatchesInFlightMax,
-      observer: metrics.ledgerObserver(),
-    });
-    // The vault's keys: from the environment, or generated once into the data dir (mode 0600).
-    const vault = loadVaultKeysFromEnv(env, config.dataDir);
-    logger.info({ vault_keys: describeVaultKeys(vault.keys), source: vault.source }, 'card vault keys loaded');
-    if (vault.source !== 'env' && config.database.kind === 'postgres') {
-      logger.warn(
-        'card vault keys come from a file in the data dir: with several nodes on one database, set YUNPAY_VAULT_KEYS (and YUNPAY_VAULT_FINGERPRINT_KEY) on every node',
-      );
-    }
-    if (config.role === 'all') {
-      // One process runs everything, the card network simulator included.
-      simulator = await startNetworkSimulator({
-        host: config.cardNetwork.host,
-        port: config.cardNetwork.port,
-        dataDir: networkSimDataDir(config),
-        logger,
-        clearingSchedule: true,
-      });
-    }
-    const current = createServices({
-      db,
-      ledger,
-      logger,
-      role: config.role,
-      cards: {
-        vaultKeys: vault.keys,
-        network: {
-          host: config.cardNetwork.host,
-          port: simulator?.port ?? config.cardNetwork.port,
-          requestTimeoutMs: config.cardNetwork.requestTimeoutMs,
-          poolSize: config.cardNetwork.poolSize,
-        },
-      },
-      walletLimitsJson: config.walletLimitsJson,
-      walletTestTopups: config.walletTestTopups,
-      merchantPricing: {
-        merchantFeeBasisPoints: config.merchantFeeBasisPoints,
-        merchantFeeFixedMinor: config.merchantFeeFixedMinor,
-      },
-      webhookAllowPrivate: config.webhookAllowPrivate,
-    });
-    services = current;
-    const demoLines: string[] = [];
-    if (config.demoData && config.role !== 'worker') {
-      if (config.walletTestTopups) {
-        await seedDemoData(current);
-        demoLines.push(
-          `  Demo wallets   ${demoUsers.map((user) => user.phone).join(', ')}`,
-          `                 password ${demoPassword}, payment PIN ${demoPin}`,
-        );
-      } else {
-        logger.warn('demo data needs YUNPAY_WALLET_TEST_TOPUPS=true: not created');
-      }
-    }
-    const lines: string[] = [];
-    if (admin !== null) {
-      app = buildApp({
-        db,
-        logger,
-        metrics,
-        lifecycle,
-        adminToken: admin.token,
-        services: current,
-        cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
-        ...(config.webDir === null ? {} : { webDir: config.webDir }),
-        trustProxy: config.trustProxy,
-      });
-      await app.listen({ port: config.port, host: config.host });
-      const address = app.server.address() as AddressInfo;
-      const base = `http://${urlHost(config.host)}:${address.port}`;
-      lines.push(
-        `  API            ${base}`,
-        `  Health         ${base}/healthz`,
-        `  Readiness      ${base}/readyz`,
-        `  Metrics        ${base}/metrics`,
-        `  Wallet API     ${base}/wallet/v1`,
-        `  Merchant API   ${base}/v1  (Stripe-compatible; keys from POST /admin/v1/merchants)`,
-        `  API document   ${base}/openapi.json`,
-        `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
-        `  Wallet app     ${base}/app/`,
-        `  Merchant POS   ${base}/pos/  (sign in with a secret key)`,
-        `  Dashboard      ${base}/dashboard/`,
-        `  Proxy          ${trustProxyDescription(config.trustProxy)}`,
-      );
-    } else {
-      lines.push('  HTTP           none (role worker)');
-    }
-    if (config.role === 'all' || config.role === 'worker') {
-      workerJobs = startWorkerJobs({ services: current, ledger, logger });
-      lines.push(...workerJobs.describe());
-    }
-    if (simulator !== null) {
-      lines.push(`  Card network   ISO 8583 simulator at ${urlHost(simulator.host)}:${simulator.port} (in process)`);
-    } else {
-      lines.push(`  Card network   ${urlHost(config.cardNetwork.host)}:${config.cardNetwork.port}`);
-    }
-    lines.push(
-      `  Card vault     keys ${vault.source === 'env' ? 'from YUNPAY_VAULT_KEYS' : `in ${vault.filePath ?? ''}`}`,
-    );
-    lines.push(...demoLines);
-    if (admin?.source === 'env') {
-      lines.push('  Admin token    from YUNPAY_ADMIN_TOKEN');
-    } else if (admin !== null) {
-      lines.push(`  Admin token    ${admin.token}`, `                 (kept in ${admin.filePath ?? ''}, mode 0600)`);
-    }
-    const banner = [
-      `Yunpay ${version()} is running: role ${config.role}, ${databaseDescription(config)}`,
-      ...lines,
-      ...(config.database.kind === 'embedded'
-        ? [
-            'warning: the embedded database (PGlite) does not fsync: it survives a process crash, not a power loss. Use DATABASE_URL=postgres://... in production.',
-          ]
-        : []),
-      'Stop with Ctrl-C (SIGINT) or SIGTERM.',
-    ];
-    process.stdout.write(`${banner.join('\n')}\n`);
+    await startOpened({ config, env, logger, admin, metrics, lifecycle, opened });
   } catch (error) {
     // Start-up failed half way: release what was opened so the data dir lock is freed.
-    await app?.close().catch(() => undefined);
-    await workerJobs?.stop().catch(() => undefined);
-    await services?.close().catch(() => undefined);
-    await simulator?.stop().catch(() => undefined);
-    await ledger?.close().catch(() => undefined);
-    await db.close().catch(() => undefined);
+    await opened.app?.close().catch(() => undefined);
+    await opened.workerJobs?.stop().catch(() => undefined);
+    await opened.services?.close().catch(() => undefined);
+    await opened.simulator?.stop().catch(() => undefined);
+    await opened.ledger?.close().catch(() => undefined);
+    await opened.db.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * What `yunpay start` has opened so far. Each field is set as soon as its part is open, so that a
+ * stop signal or a failed start-up closes exactly what is open, in reverse order of opening.
+ */
+interface Opened {
+  db: Db;
+  ledger: ReturnType<typeof createLedger> | null;
+  app: ReturnType<typeof buildApp> | null;
+  workerJobs: WorkerJobs | null;
+  simulator: NetworkSimulator | null;
+  services: Services | null;
+}
+
+interface StartContext {
+  config: Config;
+  env: Env;
+  logger: Logger;
+  admin: ReturnType<typeof resolveAdminToken> | null;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+  opened: Opened;
+}
+
+function installShutdownHandlers(context: Pick<StartContext, 'opened' | 'lifecycle' | 'logger'>): void {
+  process.on('SIGTERM', () => void shutdown(context, 'SIGTERM'));
+  process.on('SIGINT', () => void shutdown(context, 'SIGINT'));
+}
+
+async function shutdown(
+  { opened, lifecycle, logger }: Pick<StartContext, 'opened' | 'lifecycle' | 'logger'>,
+  reason: string,
+): Promise<never> {
+  if (!lifecycle.beginShutdown()) {
+    logger.warn({ reason }, 'second stop request: exiting without draining');
+    process.exit(exitCodes.failure);
+  }
+  logger.info({ reason, drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'shutting down');
+  // Deliberately not unref()'d: it also keeps the process alive while a drain awaits something
+  // that holds no handle, so a stuck drain ends in exit 1 rather than a silent exit 0.
+  setTimeout(() => {
+    logger.error({ drain_timeout_ms: limits.shutdownDrainTimeoutMs }, 'drain took too long: exiting anyway');
+    process.exit(exitCodes.failure);
+  }, limits.shutdownDrainTimeoutMs);
+  try {
+    // Order matters: requests in flight may still be waiting on ledger batches.
+    if (opened.app !== null) await opened.app.close();
+    if (opened.workerJobs !== null) await opened.workerJobs.stop();
+    if (opened.services !== null) await opened.services.close();
+    if (opened.simulator !== null) await opened.simulator.stop();
+    if (opened.ledger !== null) await opened.ledger.close();
+    await opened.db.close();
+    logger.info('shut down cleanly');
+    process.exit(exitCodes.ok);
+  } catch (error) {
+    logger.error({ err: error }, 'shutdown failed');
+    process.exit(exitCodes.failure);
+  }
+}
+
+/** Migrates, then opens the ledger, the simulator, the services, the HTTP server and the worker. */
+async function startOpened(context: StartContext): Promise<void> {
+  const { config, logger, opened } = context;
+  const { db } = opened;
+  const migrationReport = await runMigrations(db, allMigrations);
+  logger.info(
+    { applied: migrationReport.applied, already_applied_count: migrationReport.alreadyApplied },
+    'migrations applied',
+  );
+  const ledger = createLedger(db, {
+    batchSizeMax: config.ledgerBatchSizeMax,
+    batchesInFlightMax: config.ledgerBatchesInFlightMax,
+    observer: context.metrics.ledgerObserver(),
+  });
+  opened.ledger = ledger;
+  const vault = loadVaultKeys(context);
+  if (config.role === 'all') {
+    // One process runs everything, the card network simulator included.
+    opened.simulator = await startNetworkSimulator({
+      host: config.cardNetwork.host,
+      port: config.cardNetwork.port,
+      dataDir: networkSimDataDir(config),
+      logger,
+      clearingSchedule: true,
+    });
+  }
+  const services = createServices(serviceOptions(context, { ledger, vaultKeys: vault.keys }));
+  opened.services = services;
+  const demoLines = await seedDemo(config, services, logger);
+  const lines: string[] = [];
+  if (context.admin !== null) {
+    lines.push(...(await startHttp(context, context.admin, services)));
+  } else {
+    lines.push('  HTTP           none (role worker)');
+  }
+  if (config.role === 'all' || config.role === 'worker') {
+    opened.workerJobs = startWorkerJobs({ services, ledger, logger });
+    lines.push(...opened.workerJobs.describe());
+  }
+  lines.push(...startedLines(context, vault), ...demoLines, ...adminTokenLines(context.admin));
+  writeBanner(config, lines);
+}
+
+/** The vault's keys: from the environment, or generated once into the data dir (mode 0600). */
+function loadVaultKeys({ config, env, logger }: StartContext): ReturnType<typeof loadVaultKeysFromEnv> {
+  const vault = loadVaultKeysFromEnv(env, config.dataDir);
+  logger.info({ vault_keys: describeVaultKeys(vault.keys), source: vault.source }, 'card vault keys loaded');
+  if (vault.source !== 'env' && config.database.kind === 'postgres') {
+    logger.warn(
+      'card vault keys come from a file in the data dir: with several nodes on one database, set YUNPAY_VAULT_KEYS (and YUNPAY_VAULT_FINGERPRINT_KEY) on every node',
+    );
+  }
+  return vault;
+}
+
+function serviceOptions(
+  { config, logger, opened }: StartContext,
+  { ledger, vaultKeys }: { ledger: ReturnType<typeof createLedger>; vaultKeys: VaultKeys },
+): ServiceOptions {
+  return {
+    db: opened.db,
+    ledger,
+    logger,
+    role: config.role,
+    cards: {
+      vaultKeys,
+      network: {
+        host: config.cardNetwork.host,
+        port: opened.simulator?.port ?? config.cardNetwork.port,
+        requestTimeoutMs: config.cardNetwork.requestTimeoutMs,
+        poolSize: config.cardNetwork.poolSize,
+      },
+    },
+    walletLimitsJson: config.walletLimitsJson,
+    walletTestTopups: config.walletTestTopups,
+    merchantPricing: {
+      merchantFeeBasisPoints: config.merchantFeeBasisPoints,
+      merchantFeeFixedMinor: config.merchantFeeFixedMinor,
+    },
+    webhookAllowPrivate: config.webhookAllowPrivate,
+  };
+}
+
+/** Seeds the demo wallets when asked (not on a worker); returns the banner lines about them. */
+async function seedDemo(config: Config, services: Services, logger: Logger): Promise<string[]> {
+  if (!config.demoData || config.role === 'worker') return [];
+  if (!config.walletTestTopups) {
+    logger.warn('demo data needs YUNPAY_WALLET_TEST_TOPUPS=true: not created');
+    return [];
+  }
+  await seedDemoData(services);
+  return [
+    `  Demo wallets   ${demoUsers.map((user) => user.phone).join(', ')}`,
+    `                 password ${demoPassword}, payment PIN ${demoPin}`,
+  ];
+}
+
+/** Builds the app and listens; returns the banner lines with its addresses. */
+async function startHttp(
+  { config, logger, metrics, lifecycle, opened }: StartContext,
+  admin: NonNullable<StartContext['admin']>,
+  services: Services,
+): Promise<string[]> {
+  const app = buildApp({
+    db: opened.db,
+    logger,
+    metrics,
+    lifecycle,
+    adminToken: admin.token,
+    services,
+    cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
+    ...(config.webDir === null ? {} : { webDir: config.webDir }),
+    trustProxy: config.trustProxy,
+  });
+  // Recorded before listening: a failed listen must still close the app.
+  opened.app = app;
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  const base = `http://${urlHost(config.host)}:${address.port}`;
+  return [
+    `  API            ${base}`,
+    `  Health         ${base}/healthz`,
+    `  Readiness      ${base}/readyz`,
+    `  Metrics        ${base}/metrics`,
+    `  Wallet API     ${base}/wallet/v1`,
+    `  Merchant API   ${base}/v1  (Stripe-compatible; keys from POST /admin/v1/merchants)`,
+    `  API document   ${base}/openapi.json`,
+    `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
+    `  Wallet app     ${base}/app/`,
+    `  Merchant POS   ${base}/pos/  (sign in with a secret key)`,
+    `  Dashboard      ${base}/dashboard/`,
+    `  Proxy          ${trustProxyDescription(config.trustProxy)}`,
+  ];
+}
+
+/** The banner lines about the card network and the vault keys. */
+function startedLines({ config, opened }: StartContext, vault: ReturnType<typeof loadVaultKeysFromEnv>): string[] {
+  const simulator = opened.simulator;
+  return [
+    simulator !== null
+      ? `  Card network   ISO 8583 simulator at ${urlHost(simulator.host)}:${simulator.port} (in process)`
+      : `  Card network   ${urlHost(config.cardNetwork.host)}:${config.cardNetwork.port}`,
+    `  Card vault     keys ${vault.source === 'env' ? 'from YUNPAY_VAULT_KEYS' : `in ${vault.filePath ?? ''}`}`,
+  ];
+}
+
+function adminTokenLines(admin: StartContext['admin']): string[] {
+  if (admin?.source === 'env') return ['  Admin token    from YUNPAY_ADMIN_TOKEN'];
+  if (admin !== null) {
+    return [`  Admin token    ${admin.token}`, `                 (kept in ${admin.filePath ?? ''}, mode 0600)`];
+  }
+  return [];
+}
+
+function writeBanner(config: Config, lines: readonly string[]): void {
+  const banner = [
+    `Yunpay ${version()} is running: role ${config.role}, ${databaseDescription(config)}`,
+    ...lines,
+    ...(config.database.kind === 'embedded'
+      ? [
+          'warning: the embedded database (PGlite) does not fsync: it survives a process crash, not a power loss. Use DATABASE_URL=postgres://... in production.',
+        ]
+      : []),
+    'Stop with Ctrl-C (SIGINT) or SIGTERM.',
+  ];
+  process.stdout.write(`${banner.join('\n')}\n`);
 }
 
 async function main(argv: readonly string[], env: Env): Promise<number | 'running'> {

@@ -12,29 +12,45 @@ import {
   type CardsContext,
   type VaultKeys,
 } from './modules/cards/index.js';
-import { createCodesContext, revokeCodesOfDevice, type CodeService } from './modules/codes/index.js';
-import { createCustomersContext, type Customers } from './modules/customers/index.js';
+import { createCodesContext, revokeCodesOfDevice, type CodeService, type CodesContext } from './modules/codes/index.js';
+import { createCustomersContext, type Customers, type CustomersContext } from './modules/customers/index.js';
 import {
   createEventsContext,
+  type EventsContext,
   type HostResolver,
   type MerchantEvents,
   type Notifications,
   type Webhooks,
 } from './modules/events/index.js';
-import { createIdentityContext, type Identity, type IdentityDependencies } from './modules/identity/index.js';
+import {
+  createIdentityContext,
+  type Identity,
+  type IdentityContext,
+  type IdentityDependencies,
+} from './modules/identity/index.js';
 import type { Ledger } from './modules/ledger/index.js';
-import { createMerchantSessionsContext, type MerchantSessions } from './modules/merchant-sessions/index.js';
-import { createMerchantsContext, type Merchants, type MerchantsConfig } from './modules/merchants/index.js';
+import {
+  createMerchantSessionsContext,
+  type MerchantSessions,
+  type MerchantSessionsContext,
+} from './modules/merchant-sessions/index.js';
+import {
+  createMerchantsContext,
+  type Merchants,
+  type MerchantsConfig,
+  type MerchantsContext,
+} from './modules/merchants/index.js';
 import {
   createPaymentAccounts,
   createPaymentsContext,
   type CardChallenges,
   type CardForPayment,
   type MerchantQr,
+  type PaymentsContext,
   type PaymentService,
   type WalletMethod,
 } from './modules/payments/index.js';
-import { createWalletsContext, type WalletService } from './modules/wallets/index.js';
+import { createWalletsContext, type WalletsContext, type WalletService } from './modules/wallets/index.js';
 import { ExpandRegistry } from './v1/index.js';
 import { recoveryAfterMs } from './worker-jobs.js';
 
@@ -105,20 +121,57 @@ export interface ServiceOptions {
 }
 
 export function createServices(options: ServiceOptions): Services {
-  const { db, ledger } = options;
+  const { db } = options;
   const clock = options.clock ?? systemClock;
-  const logger = options.logger === undefined ? {} : { logger: options.logger };
   const closers: (() => Promise<void>)[] = [];
-  const instance = startInstance(db, { role: options.role ?? 'all', ...logger });
+  const instance = startInstance(db, {
+    role: options.role ?? 'all',
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
   closers.push(() => instance.stop());
   const idempotency = createIdempotencyStore(db, { instance });
   const v1Expand = new ExpandRegistry();
+  const shared: SharedPlatform = { options, clock, idempotency, v1Expand };
+  const core = coreContexts(shared);
+  // Cards need nothing of the other contexts; wallets top up through them, payments charge them.
+  const cards = options.cards === undefined ? null : cardsContext(options, options.cards);
+  if (cards !== null) closers.push(() => cards.close());
+  const money = moneyContexts(shared, core, cards);
+  const merchantSessions = merchantSessionsContext(shared, core.merchants);
+  return servicesOf({ ...shared, instance, core, cards, money, merchantSessions, closers });
+}
+
+/** What every context may share: the options, the one clock, idempotency keys and /v1 expand. */
+interface SharedPlatform {
+  options: ServiceOptions;
+  clock: Clock;
+  idempotency: IdempotencyStore;
+  v1Expand: ExpandRegistry;
+}
+
+/** The contexts that depend on no money-moving context. */
+interface CoreContexts {
+  events: EventsContext;
+  identity: IdentityContext;
+  merchants: MerchantsContext;
+  customers: CustomersContext;
+}
+
+/** The contexts that move money (and the payment codes they redeem). */
+interface MoneyContexts {
+  wallets: WalletsContext;
+  codes: CodesContext;
+  payments: PaymentsContext;
+}
+
+function coreContexts({ options, clock, v1Expand }: SharedPlatform): CoreContexts {
+  const { db } = options;
   const events = createEventsContext({
     db,
     clock: options.testClocks?.webhooks ?? clock,
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
     ...(options.webhookResolver === undefined ? {} : { webhookResolver: options.webhookResolver }),
-    ...logger,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const identity = createIdentityContext({
     db,
@@ -134,9 +187,13 @@ export function createServices(options: ServiceOptions): Services {
     pricing: options.merchantPricing ?? merchantPricingDefault,
   });
   const customers = createCustomersContext({ db, v1Expand });
-  // Cards need nothing of the other contexts; wallets top up through them, payments charge them.
-  const cards = options.cards === undefined ? null : cardsContext(options, options.cards);
-  if (cards !== null) closers.push(() => cards.close());
+  return { events, identity, merchants, customers };
+}
+
+function moneyContexts(shared: SharedPlatform, core: CoreContexts, cards: CardsContext | null): MoneyContexts {
+  const { options, clock, idempotency } = shared;
+  const { db, ledger } = options;
+  const { events, identity } = core;
   const olderThanMs = recoveryAfterMs(
     options.cards?.network.requestTimeoutMs ?? limits.cardNetworkRequestTimeoutMsDefault,
   );
@@ -160,7 +217,7 @@ export function createServices(options: ServiceOptions): Services {
     db,
     ledger,
     clock,
-    merchants: merchants.merchants,
+    merchants: core.merchants.merchants,
     recordEvent: events.recordEvent,
     wallets: wallets.wallets,
     redeemPaymentCode: (code, redeemOptions) => codes.codes.redeemPaymentCode(code, redeemOptions),
@@ -168,31 +225,51 @@ export function createServices(options: ServiceOptions): Services {
     notifications: events.notifications.writer,
     idempotency,
     cards,
-    v1Expand,
+    v1Expand: shared.v1Expand,
     recoveryAfterMs: olderThanMs,
   });
-  const merchantSessions = createMerchantSessionsContext({
-    db,
+  return { wallets, codes, payments };
+}
+
+function merchantSessionsContext({ options, clock }: SharedPlatform, merchants: MerchantsContext) {
+  return createMerchantSessionsContext({
+    db: options.db,
     clock: options.testClocks?.merchantSessions ?? clock,
     merchants: merchants.merchants,
     ...(options.merchantSessionSignInFailures === undefined
       ? {}
       : { signInFailures: options.merchantSessionSignInFailures }),
   });
+}
+
+/** The Services object: each context's public part, every job, and one close in reverse order. */
+function servicesOf(
+  input: SharedPlatform & {
+    instance: Instance;
+    core: CoreContexts;
+    cards: CardsContext | null;
+    money: MoneyContexts;
+    merchantSessions: MerchantSessionsContext;
+    closers: (() => Promise<void>)[];
+  },
+): Services {
+  const { idempotency, core, cards, money } = input;
+  const { events, identity } = core;
+  const { wallets, codes, payments } = money;
   return {
-    instance,
-    clock,
-    ledger,
+    instance: input.instance,
+    clock: input.clock,
+    ledger: input.options.ledger,
     identity: identity.identity,
     notifications: events.notifications,
     idempotency,
     wallets: wallets.wallets,
     codes: codes.codes,
-    merchants: merchants.merchants,
-    merchantSessions: merchantSessions.merchantSessions,
-    customers: customers.customers,
+    merchants: core.merchants.merchants,
+    merchantSessions: input.merchantSessions.merchantSessions,
+    customers: core.customers.customers,
     merchantEvents: events.merchantEvents,
-    v1Expand,
+    v1Expand: input.v1Expand,
     webhooks: events.webhooks,
     payments: payments.payments,
     walletMethod: payments.walletMethod,
@@ -210,7 +287,7 @@ export function createServices(options: ServiceOptions): Services {
       ...wallets.jobs,
     ],
     close: async () => {
-      for (const close of closers.reverse()) await close();
+      for (const close of input.closers.reverse()) await close();
     },
   };
 }
@@ -229,7 +306,7 @@ function walletsContext(input: {
   options: ServiceOptions;
   clock: Clock;
   identity: Identity;
-  events: ReturnType<typeof createEventsContext>;
+  events: EventsContext;
   idempotency: IdempotencyStore;
   cards: CardsContext | null;
   olderThanMs: number;

@@ -249,205 +249,243 @@ function assertResources(resources: Readonly<Record<string, string>>): void {
   }
 }
 
-export function createIdempotencyStore(
-  db: Db,
-  options: { instance: Pick<Instance, 'id' | 'ready'> },
-): IdempotencyStore {
-  const instanceId = options.instance.id;
-  // One install-wide secret, shared by every node through the database; loaded once per process.
-  let installKeys: Promise<Record<'request_hash' | 'response' | 'ids', SecretKey>> | null = null;
-  async function keys() {
+type InstallKeys = Record<'request_hash' | 'response' | 'ids', SecretKey>;
+
+/** What the store's operations share: the database, this process, and the install keys. */
+interface StoreDeps {
+  db: Db;
+  instance: Pick<Instance, 'ready'>;
+  /** The process that claims keys (locked_by). */
+  instanceId: string;
+  keys: () => Promise<InstallKeys>;
+}
+
+/** One install-wide secret, shared by every node through the database; loaded once per process. */
+function installKeysLoader(db: Db): () => Promise<InstallKeys> {
+  let installKeys: Promise<InstallKeys> | null = null;
+  return async function keys() {
     installKeys ??= loadInstallKeys(db, 'idempotency_secrets', ['request_hash', 'response', 'ids'] as const);
     return installKeys.catch((error: unknown) => {
       installKeys = null;
       throw error;
     });
+  };
+}
+
+async function keyed(deps: StoreDeps, hash: string): Promise<string> {
+  return createHmac('sha256', (await deps.keys()).request_hash.reveal())
+    .update(hash)
+    .digest('hex');
+}
+
+const associatedData = (scope: string, key: string) => `idempotency\u0000${scope}\u0000${key}`;
+
+async function sealBody(deps: StoreDeps, scope: string, key: string, body: unknown): Promise<string> {
+  return seal((await deps.keys()).response, Buffer.from(JSON.stringify(body), 'utf8'), associatedData(scope, key));
+}
+
+async function storedBody(deps: StoreDeps, scope: string, key: string, row: Row): Promise<unknown> {
+  if (row.response_sealed === null) return row.response_body;
+  const opened = open((await deps.keys()).response, row.response_sealed, associatedData(scope, key));
+  return JSON.parse(opened.toString('utf8')) as unknown;
+}
+
+/** Inserts the claim, or reads the row that is there. */
+async function claimRow(deps: StoreDeps, scope: string, key: string, hash: string): Promise<'claimed' | Row> {
+  const { db } = deps;
+  // A claim naming an instance that is not registered yet would look dead to other requests.
+  await deps.instance.ready();
+  const inserted = await db.query<{ key: string }>(
+    `insert into idempotency_keys (scope, key, request_hash, state, locked_by)
+     values ($1, $2, $3, 'in_progress', $4)
+     on conflict (scope, key) do nothing returning key`,
+    [scope, key, hash, deps.instanceId],
+  );
+  if (inserted.length === 1) return 'claimed';
+  const rows = await db.query<Row>(
+    `select request_hash, state, response_status, response_body, response_sealed
+       from idempotency_keys where scope = $1 and key = $2`,
+    [scope, key],
+  );
+  const row = rows[0];
+  if (row === undefined) return claimRow(deps, scope, key, hash); // purged between the two statements
+  return row;
+}
+
+/** Takes over an in-progress record whose process died (or that is stale); null if it may not. */
+async function takeOver(deps: StoreDeps, scope: string, key: string, hash: string): Promise<ResumedAttempt | null> {
+  const rows = await deps.db.query<{ recovery_point: string; resources: Record<string, string> }>(
+    `update idempotency_keys set updated_at = now(), locked_by = $4
+      where scope = $1 and key = $2 and request_hash = $3 and state = 'in_progress'
+        and (locked_by is null or updated_at < now() - make_interval(secs => $5) or not ${instanceAliveSql('locked_by')})
+      returning recovery_point, resources`,
+    [scope, key, hash, deps.instanceId, idempotencyLimits.staleAfterMs / 1000],
+  );
+  const row = rows[0];
+  return row === undefined ? null : { recoveryPoint: row.recovery_point, resources: row.resources };
+}
+
+async function storeResponse(deps: StoreDeps, scope: string, key: string, response: StoredResponse): Promise<void> {
+  await deps.db.query(
+    `update idempotency_keys set state = 'completed', response_status = $3, response_sealed = $4,
+       response_body = null, locked_by = null, updated_at = now()
+      where scope = $1 and key = $2`,
+    [scope, key, response.status, await sealBody(deps, scope, key, response.body)],
+  );
+}
+
+async function releaseKey(deps: StoreDeps, scope: string, key: string): Promise<void> {
+  // Nothing committed yet: forget the key. A phase committed: leave it for a retry to resume now.
+  await deps.db.query(
+    `with forgotten as (
+       delete from idempotency_keys
+        where scope = $1 and key = $2 and state = 'in_progress' and recovery_point = 'started' returning key)
+     update idempotency_keys set locked_by = null
+      where scope = $1 and key = $2 and state = 'in_progress' and recovery_point <> 'started'`,
+    [scope, key],
+  );
+}
+
+async function acquire(
+  deps: StoreDeps,
+  scope: string,
+  key: string,
+  requestHashValue: string,
+): Promise<IdempotencyClaim> {
+  const hash = await keyed(deps, requestHashValue);
+  const claimed = await claimRow(deps, scope, key, hash);
+  const call = { scope, key };
+  if (claimed === 'claimed') return { state: 'claimed', attempt: { call, resumed: null } };
+  if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
+  if (claimed.state === 'in_progress') {
+    const resumed = await takeOver(deps, scope, key, hash);
+    if (resumed !== null) return { state: 'claimed', attempt: { call, resumed } };
+    throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
   }
+  return {
+    state: 'replay',
+    response: { status: claimed.response_status ?? 200, body: await storedBody(deps, scope, key, claimed) },
+  };
+}
 
-  async function keyed(hash: string): Promise<string> {
-    return createHmac('sha256', (await keys()).request_hash.reveal())
-      .update(hash)
-      .digest('hex');
-  }
-
-  const associatedData = (scope: string, key: string) => `idempotency\u0000${scope}\u0000${key}`;
-
-  async function sealBody(scope: string, key: string, body: unknown): Promise<string> {
-    return seal((await keys()).response, Buffer.from(JSON.stringify(body), 'utf8'), associatedData(scope, key));
-  }
-
-  async function storedBody(scope: string, key: string, row: Row): Promise<unknown> {
-    if (row.response_sealed === null) return row.response_body;
-    const opened = open((await keys()).response, row.response_sealed, associatedData(scope, key));
-    return JSON.parse(opened.toString('utf8')) as unknown;
-  }
-
-  /** Inserts the claim, or reads the row that is there. */
-  async function claimRow(scope: string, key: string, hash: string): Promise<'claimed' | Row> {
-    // A claim naming an instance that is not registered yet would look dead to other requests.
-    await options.instance.ready();
-    const inserted = await db.query<{ key: string }>(
-      `insert into idempotency_keys (scope, key, request_hash, state, locked_by)
-       values ($1, $2, $3, 'in_progress', $4)
-       on conflict (scope, key) do nothing returning key`,
-      [scope, key, hash, instanceId],
-    );
-    if (inserted.length === 1) return 'claimed';
-    const rows = await db.query<Row>(
-      `select request_hash, state, response_status, response_body, response_sealed
-         from idempotency_keys where scope = $1 and key = $2`,
-      [scope, key],
-    );
-    const row = rows[0];
-    if (row === undefined) return claimRow(scope, key, hash); // purged between the two statements
-    return row;
-  }
-
-  /** Takes over an in-progress record whose process died (or that is stale); null if it may not. */
-  async function takeOver(scope: string, key: string, hash: string): Promise<ResumedAttempt | null> {
-    const rows = await db.query<{ recovery_point: string; resources: Record<string, string> }>(
-      `update idempotency_keys set updated_at = now(), locked_by = $4
-        where scope = $1 and key = $2 and request_hash = $3 and state = 'in_progress'
-          and (locked_by is null or updated_at < now() - make_interval(secs => $5) or not ${instanceAliveSql('locked_by')})
-        returning recovery_point, resources`,
-      [scope, key, hash, instanceId, idempotencyLimits.staleAfterMs / 1000],
-    );
-    const row = rows[0];
-    return row === undefined ? null : { recoveryPoint: row.recovery_point, resources: row.resources };
-  }
-
-  async function store(scope: string, key: string, response: StoredResponse): Promise<void> {
-    await db.query(
-      `update idempotency_keys set state = 'completed', response_status = $3, response_sealed = $4,
-         response_body = null, locked_by = null, updated_at = now()
-        where scope = $1 and key = $2`,
-      [scope, key, response.status, await sealBody(scope, key, response.body)],
-    );
-  }
-
-  async function release(scope: string, key: string): Promise<void> {
-    // Nothing committed yet: forget the key. A phase committed: leave it for a retry to resume now.
-    await db.query(
-      `with forgotten as (
-         delete from idempotency_keys
-          where scope = $1 and key = $2 and state = 'in_progress' and recovery_point = 'started' returning key)
-       update idempotency_keys set locked_by = null
-        where scope = $1 and key = $2 and state = 'in_progress' and recovery_point <> 'started'`,
-      [scope, key],
-    );
-  }
-
-  async function acquire(scope: string, key: string, requestHashValue: string): Promise<IdempotencyClaim> {
-    const hash = await keyed(requestHashValue);
-    const claimed = await claimRow(scope, key, hash);
-    const call = { scope, key };
-    if (claimed === 'claimed') return { state: 'claimed', attempt: { call, resumed: null } };
-    if (claimed.request_hash !== hash) throw new AppError('idempotency_key_reused', { param: 'Idempotency-Key' });
-    if (claimed.state === 'in_progress') {
-      const resumed = await takeOver(scope, key, hash);
-      if (resumed !== null) return { state: 'claimed', attempt: { call, resumed } };
-      throw new AppError('idempotency_key_in_use', { param: 'Idempotency-Key' });
-    }
-    return {
-      state: 'replay',
-      response: { status: claimed.response_status ?? 200, body: await storedBody(scope, key, claimed) },
-    };
-  }
-
-  async function execute(
-    attempt: IdempotentAttempt,
-    fn: (attempt: IdempotentAttempt) => Promise<StoredResponse>,
-  ): Promise<IdempotentOutcome> {
-    const { scope, key } = attempt.call;
-    let stored: StoredResponse;
-    try {
-      stored = await fn(attempt);
-    } catch (error) {
-      if (isRecordedFailure(error)) {
-        const body: StoredError = {
-          __error: {
-            code: error.code,
-            message: error.message,
-            ...(error.param === undefined ? {} : { param: error.param }),
-            ...(error.details === undefined ? {} : { details: error.details }),
-          },
-        };
-        await store(scope, key, { status: error.status, body });
-        throw error;
-      }
-      await release(scope, key);
+async function execute(
+  deps: StoreDeps,
+  attempt: IdempotentAttempt,
+  fn: (attempt: IdempotentAttempt) => Promise<StoredResponse>,
+): Promise<IdempotentOutcome> {
+  const { scope, key } = attempt.call;
+  let stored: StoredResponse;
+  try {
+    stored = await fn(attempt);
+  } catch (error) {
+    if (isRecordedFailure(error)) {
+      const body: StoredError = {
+        __error: {
+          code: error.code,
+          message: error.message,
+          ...(error.param === undefined ? {} : { param: error.param }),
+          ...(error.details === undefined ? {} : { details: error.details }),
+        },
+      };
+      await storeResponse(deps, scope, key, { status: error.status, body });
       throw error;
     }
-    await store(scope, key, stored);
-    return { ...stored, replayed: false };
+    await releaseKey(deps, scope, key);
+    throw error;
   }
+  await storeResponse(deps, scope, key, stored);
+  return { ...stored, replayed: false };
+}
 
+/** Claims the key and runs fn, or replays the stored outcome (a stored 4xx is thrown again). */
+async function run(
+  deps: StoreDeps,
+  { scope, key, requestHash: hash }: { scope: string; key: string; requestHash: string },
+  fn: (attempt: IdempotentAttempt) => Promise<StoredResponse>,
+): Promise<IdempotentOutcome> {
+  const claim = await acquire(deps, scope, key, hash);
+  if (claim.state === 'claimed') return execute(deps, claim.attempt, fn);
+  const body = claim.response.body;
+  if (isStoredError(body)) {
+    const { code, message, param, details } = body.__error;
+    const known = (Object.keys(errorCatalog) as ErrorCode[]).find((candidate) => candidate === code);
+    throw new AppError(known ?? 'invalid_request', {
+      message,
+      ...(param === undefined ? {} : { param }),
+      details: { ...(details ?? {}), idempotent_replayed: true },
+    });
+  }
+  return { status: claim.response.status, body, replayed: true };
+}
+
+async function recordPoint(
+  tx: SqlExecutor,
+  call: IdempotentCall | null,
+  point: string,
+  resources: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  if (call === null) return;
+  assert(recoveryPointPattern.test(point), `recovery point ${point} is snake_case`);
+  assertResources(resources);
+  await tx.query(
+    `update idempotency_keys set recovery_point = $3, resources = resources || $4::text::jsonb, updated_at = now()
+      where scope = $1 and key = $2 and state = 'in_progress'`,
+    [call.scope, call.key, point, JSON.stringify(resources)],
+  );
+}
+
+async function derivedId(deps: StoreDeps, call: IdempotentCall, prefix: string, name = prefix): Promise<string> {
+  return derivedObjectId(prefix, (await deps.keys()).ids.reveal(), `${call.scope}\u0000${call.key}\u0000${name}`);
+}
+
+async function purgeExpired(db: Db): Promise<number> {
+  const rows = await db.query<{ key: string }>(
+    `delete from idempotency_keys where ctid in (
+       select ctid from idempotency_keys where created_at < now() - make_interval(secs => $1) limit $2)
+     returning key`,
+    [idempotencyLimits.retentionMs / 1000, idempotencyLimits.purgeBatchMax],
+  );
+  return rows.length;
+}
+
+async function resealLegacy(deps: StoreDeps): Promise<number> {
+  const rows = await deps.db.query<{ scope: string; key: string; response_body: unknown }>(
+    `select scope, key, response_body from idempotency_keys
+      where state = 'completed' and response_sealed is null and response_body is not null limit $1`,
+    [idempotencyLimits.resealBatchMax],
+  );
+  for (const row of rows) {
+    await deps.db.query(
+      `update idempotency_keys set response_sealed = $3, response_body = null
+        where scope = $1 and key = $2 and response_sealed is null`,
+      [row.scope, row.key, await sealBody(deps, row.scope, row.key, row.response_body)],
+    );
+  }
+  return rows.length;
+}
+
+export function createIdempotencyStore(
+  db: Db,
+  options: { instance: Pick<Instance, 'id' | 'ready'> },
+): IdempotencyStore {
+  const deps: StoreDeps = {
+    db,
+    instance: options.instance,
+    instanceId: options.instance.id,
+    keys: installKeysLoader(db),
+  };
   return {
-    claim: ({ scope, key, requestHash: hash }) => acquire(scope, key, hash),
-
+    claim: ({ scope, key, requestHash: hash }) => acquire(deps, scope, key, hash),
     async complete({ scope, key, response }) {
-      await store(scope, key, response);
+      await storeResponse(deps, scope, key, response);
     },
-
     async release({ scope, key }) {
-      await release(scope, key);
+      await releaseKey(deps, scope, key);
     },
-
-    async recordPoint(tx, call, point, resources = {}) {
-      if (call === null) return;
-      assert(recoveryPointPattern.test(point), `recovery point ${point} is snake_case`);
-      assertResources(resources);
-      await tx.query(
-        `update idempotency_keys set recovery_point = $3, resources = resources || $4::text::jsonb, updated_at = now()
-          where scope = $1 and key = $2 and state = 'in_progress'`,
-        [call.scope, call.key, point, JSON.stringify(resources)],
-      );
-    },
-
-    async derivedId(call, prefix, name = prefix) {
-      return derivedObjectId(prefix, (await keys()).ids.reveal(), `${call.scope}\u0000${call.key}\u0000${name}`);
-    },
-
-    async run({ scope, key, requestHash: hash }, fn) {
-      const claim = await acquire(scope, key, hash);
-      if (claim.state === 'claimed') return execute(claim.attempt, fn);
-      const body = claim.response.body;
-      if (isStoredError(body)) {
-        const { code, message, param, details } = body.__error;
-        const known = (Object.keys(errorCatalog) as ErrorCode[]).find((candidate) => candidate === code);
-        throw new AppError(known ?? 'invalid_request', {
-          message,
-          ...(param === undefined ? {} : { param }),
-          details: { ...(details ?? {}), idempotent_replayed: true },
-        });
-      }
-      return { status: claim.response.status, body, replayed: true };
-    },
-
-    async purgeExpired() {
-      const rows = await db.query<{ key: string }>(
-        `delete from idempotency_keys where ctid in (
-           select ctid from idempotency_keys where created_at < now() - make_interval(secs => $1) limit $2)
-         returning key`,
-        [idempotencyLimits.retentionMs / 1000, idempotencyLimits.purgeBatchMax],
-      );
-      return rows.length;
-    },
-
-    async resealLegacy() {
-      const rows = await db.query<{ scope: string; key: string; response_body: unknown }>(
-        `select scope, key, response_body from idempotency_keys
-          where state = 'completed' and response_sealed is null and response_body is not null limit $1`,
-        [idempotencyLimits.resealBatchMax],
-      );
-      for (const row of rows) {
-        await db.query(
-          `update idempotency_keys set response_sealed = $3, response_body = null
-            where scope = $1 and key = $2 and response_sealed is null`,
-          [row.scope, row.key, await sealBody(row.scope, row.key, row.response_body)],
-        );
-      }
-      return rows.length;
-    },
+    recordPoint: (tx, call, point, resources = {}) => recordPoint(tx, call, point, resources),
+    derivedId: (call, prefix, name = prefix) => derivedId(deps, call, prefix, name),
+    run: (runOptions, fn) => run(deps, runOptions, fn),
+    purgeExpired: () => purgeExpired(db),
+    resealLegacy: () => resealLegacy(deps),
   };
 }

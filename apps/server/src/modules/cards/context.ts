@@ -91,86 +91,106 @@ export function createCardsContext(options: CardsOptions): CardsContext {
     gateway,
     connector,
     walletCards,
-    paymentsPort: {
-      async authorize(input) {
-        const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
-        return outcomeOf(
-          await gateway.authorize({
-            reference: input.chargeId,
-            cardId: card.cardId,
-            amountMinor: input.amountMinor,
-            currency: input.currency,
-            merchantAccountId: input.ctx.accountId,
-            capture: input.captureMethod,
-            authenticated: input.authenticated === true,
-            expiry: { month: card.expMonth, year: card.expYear },
-          }),
-        );
-      },
-      async capture(input) {
-        const outcome = await gateway.capture({
-          reference: `${input.chargeId}:capture`,
-          authorizationReference: input.chargeId,
-          amountMinor: input.amountMinor,
-        });
-        // A completion not yet acknowledged is recorded and delivered by the sweep: the capture stands.
-        return outcome.status === 'approved' ? { approved: true } : declined(outcome.decline);
-      },
-      async void(input) {
-        await gateway.void({ authorizationReference: input.chargeId });
-      },
-      async refund(input) {
-        const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
-        return outcomeOf(
-          await gateway.refund({
-            reference: input.refundId,
-            cardId: card.cardId,
-            amountMinor: input.amountMinor,
-            currency: input.currency,
-            merchantAccountId: input.ctx.accountId,
-            expiry: { month: card.expMonth, year: card.expYear },
-          }),
-        );
-      },
-      async resolveCharge(input) {
-        const outcome = await gateway.resolveOriginal(
-          input.chargeId,
-          input.captureMethod === 'manual' ? 'authorization' : 'sale',
-        );
-        return outcome === null ? null : outcomeOf(outcome);
-      },
-      async resolveRefund(input) {
-        const outcome = await gateway.resolveOriginal(input.refundId, 'refund');
-        return outcome === null ? null : outcomeOf(outcome);
-      },
-    },
-    async chargeWalletCard(input) {
-      const { vaultCardId } = await walletCards.vaultCardOf(input.userId, input.source);
+    paymentsPort: paymentsPortOf({ gateway, paymentMethods }),
+    chargeWalletCard: (input) => chargeWalletCard({ gateway, walletCards }, input),
+    resolveWalletCharge: (reference) => resolveWalletCharge(gateway, reference),
+    jobs: [gatewaySweepJob(gateway)],
+    close: () => connector.close(),
+  };
+}
+
+/** The payments context's card network port: a saved PaymentMethod's card, through the gateway. */
+function paymentsPortOf({
+  gateway,
+  paymentMethods,
+}: {
+  gateway: CardGateway;
+  paymentMethods: PaymentMethods;
+}): CardNetworkPort {
+  return {
+    async authorize(input) {
+      const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
       return outcomeOf(
         await gateway.authorize({
-          reference: `topup:${input.reference}`,
-          cardId: vaultCardId,
+          reference: input.chargeId,
+          cardId: card.cardId,
           amountMinor: input.amountMinor,
           currency: input.currency,
-          merchantAccountId: walletTopupMerchantId,
-          capture: 'automatic',
+          merchantAccountId: input.ctx.accountId,
+          capture: input.captureMethod,
+          authenticated: input.authenticated === true,
+          expiry: { month: card.expMonth, year: card.expYear },
         }),
       );
     },
-    async resolveWalletCharge(reference) {
-      const outcome = await gateway.resolveOriginal(`topup:${reference}`, 'sale');
+    async capture(input) {
+      const outcome = await gateway.capture({
+        reference: `${input.chargeId}:capture`,
+        authorizationReference: input.chargeId,
+        amountMinor: input.amountMinor,
+      });
+      // A completion not yet acknowledged is recorded and delivered by the sweep: the capture stands.
+      return outcome.status === 'approved' ? { approved: true } : declined(outcome.decline);
+    },
+    async void(input) {
+      await gateway.void({ authorizationReference: input.chargeId });
+    },
+    async refund(input) {
+      const card = await paymentMethods.cardOf(input.ctx, input.paymentMethodId);
+      return outcomeOf(
+        await gateway.refund({
+          reference: input.refundId,
+          cardId: card.cardId,
+          amountMinor: input.amountMinor,
+          currency: input.currency,
+          merchantAccountId: input.ctx.accountId,
+          expiry: { month: card.expMonth, year: card.expYear },
+        }),
+      );
+    },
+    async resolveCharge(input) {
+      const outcome = await gateway.resolveOriginal(
+        input.chargeId,
+        input.captureMethod === 'manual' ? 'authorization' : 'sale',
+      );
       return outcome === null ? null : outcomeOf(outcome);
     },
-    jobs: [
-      {
-        name: 'card-gateway-sweep',
-        intervalMs: platformLimits.recoverySweepIntervalMs,
-        async run(logger) {
-          const report = await gateway.sweep({ batchSizeMax: platformLimits.recoveryBatchSizeMax });
-          if (report.claimedCount > 0) logger.info({ ...report }, 'card gateway sweep');
-        },
-      },
-    ],
-    close: () => connector.close(),
+    async resolveRefund(input) {
+      const outcome = await gateway.resolveOriginal(input.refundId, 'refund');
+      return outcome === null ? null : outcomeOf(outcome);
+    },
+  };
+}
+
+async function chargeWalletCard(
+  { gateway, walletCards }: { gateway: CardGateway; walletCards: WalletCards },
+  input: Parameters<CardsContext['chargeWalletCard']>[0],
+): Promise<CardOutcome> {
+  const { vaultCardId } = await walletCards.vaultCardOf(input.userId, input.source);
+  return outcomeOf(
+    await gateway.authorize({
+      reference: `topup:${input.reference}`,
+      cardId: vaultCardId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      merchantAccountId: walletTopupMerchantId,
+      capture: 'automatic',
+    }),
+  );
+}
+
+async function resolveWalletCharge(gateway: CardGateway, reference: string): Promise<CardOutcome | null> {
+  const outcome = await gateway.resolveOriginal(`topup:${reference}`, 'sale');
+  return outcome === null ? null : outcomeOf(outcome);
+}
+
+function gatewaySweepJob(gateway: CardGateway): WorkerJob {
+  return {
+    name: 'card-gateway-sweep',
+    intervalMs: platformLimits.recoverySweepIntervalMs,
+    async run(logger) {
+      const report = await gateway.sweep({ batchSizeMax: platformLimits.recoveryBatchSizeMax });
+      if (report.claimedCount > 0) logger.info({ ...report }, 'card gateway sweep');
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../platform/db.js';
+import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import type { IdempotentOutcome } from '../../platform/idempotency.js';
 import {
@@ -7,6 +7,7 @@ import {
   type WalletCardFunding,
   type WalletIdentity,
   type WalletUser,
+  type WalletsCore,
   type WalletsCoreDeps,
 } from './core.js';
 import type { WalletPayerPort } from '../payments/index.js';
@@ -80,109 +81,26 @@ export interface WalletService {
 
 export function createWalletService(deps: WalletServiceDeps): WalletService {
   const core = createWalletsCore(deps);
-  const { db, ledger } = core;
+  const { db } = core;
   const payer = createWalletPayer(core);
-
-  async function balances(userId: string): Promise<Balance[]> {
-    const rows = await db.query<{ currency: string; ledger_account_id: string }>(
-      'select currency, ledger_account_id from wallets_accounts where user_id = $1 order by currency',
-      [userId],
-    );
-    if (rows.length === 0) return [];
-    const accounts = new Map(
-      (await ledger.lookupAccounts(rows.map((row) => row.ledger_account_id))).map((account) => [account.id, account]),
-    );
-    return rows.map((row) => {
-      const account = accounts.get(row.ledger_account_id);
-      assert(account !== undefined, 'a wallet account exists in the ledger');
-      return {
-        currency: row.currency,
-        availableMinor: account.creditsPostedMinor - account.debitsPostedMinor - account.debitsPendingMinor,
-        pendingMinor: account.creditsPendingMinor,
-      };
-    });
-  }
-
-  async function setProfileField(
-    userId: string,
-    update: (executor: SqlExecutor) => Promise<unknown>,
-  ): Promise<repo.WalletProfile> {
-    await repo.profileOf(db, userId);
-    await update(db);
-    return repo.profileOf(db, userId);
-  }
-
-  async function recover(options: {
-    olderThanMs: number;
-    batchSizeMax: number;
-    onError?: (error: unknown, id: string) => void;
-  }): Promise<WalletRecoveryReport> {
-    assert(options.batchSizeMax > 0 && options.batchSizeMax <= walletLimits.recoveryBatchSizeMax, 'batch size');
-    const before = new Date(core.now().getTime() - options.olderThanMs);
-    const report: WalletRecoveryReport = { transfers: 0, topups: 0, waiting: 0, errors: 0 };
-    const rows = await repo.pendingTransactionsBefore(db, ['p2p_sent', 'topup'], before, options.batchSizeMax);
-    for (const row of rows) {
-      try {
-        if (row.type === 'p2p_sent') {
-          await continueTransfer(core, row.id);
-          report.transfers += 1;
-        } else if ((await continueTopup(core, row.id, 'resolve')).row.status === 'pending') {
-          report.waiting += 1;
-        } else {
-          report.topups += 1;
-        }
-      } catch (error) {
-        report.errors += 1;
-        options.onError?.(error, row.id);
-      }
-    }
-    return report;
-  }
 
   return {
     profile: (userId) => repo.profileOf(db, userId),
-    async profiles(userIds) {
-      const rows = await db.query<{ user_id: string; kyc_tier: number; frozen: boolean }>(
-        'select user_id, kyc_tier, frozen from wallets_profiles where user_id = any($1::text[])',
-        [`{${userIds.map((id) => `"${id.replace(/["\\]/g, '')}"`).join(',')}}`],
-      );
-      const found = new Map(
-        rows.map((row) => [row.user_id, { userId: row.user_id, kycTier: row.kyc_tier as KycTier, frozen: row.frozen }]),
-      );
-      return new Map(userIds.map((id) => [id, found.get(id) ?? { userId: id, kycTier: 0, frozen: false }]));
-    },
-    balances,
+    profiles: (userIds) => profiles(db, userIds),
+    balances: (userId) => balances(core, userId),
     transfer: (senderId, key, request) => transfer(core, senderId, key, request),
     topup: (userId, key, request) => topup(core, userId, key, request),
-    async history(userId, options) {
-      let after: { createdAt: Date; id: string } | undefined;
-      if (options.startingAfter !== undefined) {
-        const cursor = await repo.transactionOf(db, userId, options.startingAfter);
-        if (cursor === null) {
-          throw new AppError('invalid_request', {
-            message: 'starting_after names no transaction of yours',
-            param: 'starting_after',
-          });
-        }
-        after = { createdAt: cursor.createdAt, id: cursor.id };
-      }
-      return repo.historyPage(db, {
-        userId,
-        limit: options.limit,
-        ...options.filter,
-        ...(after === undefined ? {} : { after }),
-      });
-    },
+    history: (userId, options) => history(db, userId, options),
     getTransaction: (userId, id) => repo.transactionOf(db, userId, id),
     setTier: (userId, tier) =>
-      setProfileField(userId, (executor) =>
+      setProfileField(db, userId, (executor) =>
         executor.query('update wallets_profiles set kyc_tier = $2, updated_at = now() where user_id = $1', [
           userId,
           tier,
         ]),
       ),
     setFrozen: (userId, frozen) =>
-      setProfileField(userId, (executor) =>
+      setProfileField(db, userId, (executor) =>
         executor.query('update wallets_profiles set frozen = $2, updated_at = now() where user_id = $1', [
           userId,
           frozen,
@@ -192,6 +110,99 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     supportedCurrencies: () => [...deps.limits.keys()],
     noPinMax: (currency, tier) => core.tierLimits(currency, tier).noPinMax ?? null,
     ...payer,
-    recover,
+    recover: (options) => recover(core, options),
   };
+}
+
+async function balances(core: WalletsCore, userId: string): Promise<Balance[]> {
+  const { db, ledger } = core;
+  const rows = await db.query<{ currency: string; ledger_account_id: string }>(
+    'select currency, ledger_account_id from wallets_accounts where user_id = $1 order by currency',
+    [userId],
+  );
+  if (rows.length === 0) return [];
+  const accounts = new Map(
+    (await ledger.lookupAccounts(rows.map((row) => row.ledger_account_id))).map((account) => [account.id, account]),
+  );
+  return rows.map((row) => {
+    const account = accounts.get(row.ledger_account_id);
+    assert(account !== undefined, 'a wallet account exists in the ledger');
+    return {
+      currency: row.currency,
+      availableMinor: account.creditsPostedMinor - account.debitsPostedMinor - account.debitsPendingMinor,
+      pendingMinor: account.creditsPendingMinor,
+    };
+  });
+}
+
+/** Every user's profile; a user with no profile row yet gets the defaults (tier 0, not frozen). */
+async function profiles(db: Db, userIds: readonly string[]): Promise<Map<string, repo.WalletProfile>> {
+  const rows = await db.query<{ user_id: string; kyc_tier: number; frozen: boolean }>(
+    'select user_id, kyc_tier, frozen from wallets_profiles where user_id = any($1::text[])',
+    [`{${userIds.map((id) => `"${id.replace(/["\\]/g, '')}"`).join(',')}}`],
+  );
+  const found = new Map(
+    rows.map((row) => [row.user_id, { userId: row.user_id, kycTier: row.kyc_tier as KycTier, frozen: row.frozen }]),
+  );
+  return new Map(userIds.map((id) => [id, found.get(id) ?? { userId: id, kycTier: 0, frozen: false }]));
+}
+
+async function history(
+  db: Db,
+  userId: string,
+  options: { limit: number; startingAfter?: string; filter: HistoryFilter },
+): Promise<{ data: repo.WalletTransaction[]; hasMore: boolean }> {
+  let after: { createdAt: Date; id: string } | undefined;
+  if (options.startingAfter !== undefined) {
+    const cursor = await repo.transactionOf(db, userId, options.startingAfter);
+    if (cursor === null) {
+      throw new AppError('invalid_request', {
+        message: 'starting_after names no transaction of yours',
+        param: 'starting_after',
+      });
+    }
+    after = { createdAt: cursor.createdAt, id: cursor.id };
+  }
+  return repo.historyPage(db, {
+    userId,
+    limit: options.limit,
+    ...options.filter,
+    ...(after === undefined ? {} : { after }),
+  });
+}
+
+async function setProfileField(
+  db: Db,
+  userId: string,
+  update: (executor: SqlExecutor) => Promise<unknown>,
+): Promise<repo.WalletProfile> {
+  await repo.profileOf(db, userId);
+  await update(db);
+  return repo.profileOf(db, userId);
+}
+
+async function recover(
+  core: WalletsCore,
+  options: { olderThanMs: number; batchSizeMax: number; onError?: (error: unknown, id: string) => void },
+): Promise<WalletRecoveryReport> {
+  assert(options.batchSizeMax > 0 && options.batchSizeMax <= walletLimits.recoveryBatchSizeMax, 'batch size');
+  const before = new Date(core.now().getTime() - options.olderThanMs);
+  const report: WalletRecoveryReport = { transfers: 0, topups: 0, waiting: 0, errors: 0 };
+  const rows = await repo.pendingTransactionsBefore(core.db, ['p2p_sent', 'topup'], before, options.batchSizeMax);
+  for (const row of rows) {
+    try {
+      if (row.type === 'p2p_sent') {
+        await continueTransfer(core, row.id);
+        report.transfers += 1;
+      } else if ((await continueTopup(core, row.id, 'resolve')).row.status === 'pending') {
+        report.waiting += 1;
+      } else {
+        report.topups += 1;
+      }
+    } catch (error) {
+      report.errors += 1;
+      options.onError?.(error, row.id);
+    }
+  }
+  return report;
 }
