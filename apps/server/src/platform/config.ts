@@ -239,7 +239,7 @@ export const configSpec = {
     defaultText: 'unset',
     parse: parseDatabaseUrl,
     description:
-      '`postgres://` or `postgresql://` URL of the system of record; unset: the embedded database (PGlite) in `YUNPAY_DATA_DIR`.',
+      '`postgres://` or `postgresql://` URL of the system of record (`?host=/var/run/postgresql` reaches a local server over its Unix socket); unset: the embedded database (PGlite) in `YUNPAY_DATA_DIR`.',
   }),
   dataDir: parsedVariable({
     name: 'YUNPAY_DATA_DIR',

@@ -4,6 +4,7 @@ import postgres from 'postgres';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { acquireDirectoryLock, type DirectoryLock } from './dir-lock.js';
 import { assert } from './errors.js';
+import { limits } from './limits.js';
 
 /** A value we send as a query parameter. bigint is sent as its decimal text. */
 export type SqlParam = string | number | boolean | bigint | null | Date;
@@ -51,6 +52,27 @@ function toDriverParams(params: readonly SqlParam[] | undefined): unknown[] {
   });
 }
 
+/**
+ * Which statements run as named prepared statements (parsed and planned once per connection rather
+ * than on every call: measured in docs/benchmarks.md). Every statement the code sends is one of a
+ * fixed set of texts, but a bug that built SQL text per call must not grow each connection's
+ * statement cache without end: past `statementTextsMax` distinct texts, new ones run unprepared.
+ */
+export function preparedStatements(statementTextsMax: number = limits.databasePreparedStatementsMax) {
+  const texts = new Set<string>();
+  return {
+    shouldPrepare(text: string): boolean {
+      if (texts.has(text)) return true;
+      if (texts.size >= statementTextsMax) return false;
+      texts.add(text);
+      return true;
+    },
+    get size() {
+      return texts.size;
+    },
+  };
+}
+
 export interface PostgresDbOptions {
   url: string;
   connectionCountMax: number;
@@ -60,8 +82,24 @@ export interface PostgresDbOptions {
   idleTimeoutS?: number;
 }
 
+/**
+ * libpq's way to name a Unix-domain socket, which postgres.js lacks: `?host=/var/run/postgresql`
+ * (a directory) in the URL. A local server is cheaper to reach over its socket than over TCP
+ * loopback (docs/benchmarks.md); the URL's own host then only names the server in messages.
+ */
+export function postgresSocketOf(url: string): { url: string; socketPath: string | null } {
+  const parsed = new URL(url);
+  const directory = parsed.searchParams.get('host');
+  if (directory === null || !directory.startsWith('/')) return { url, socketPath: null };
+  parsed.searchParams.delete('host');
+  const port = parsed.port === '' ? '5432' : parsed.port;
+  return { url: parsed.toString(), socketPath: `${directory.replace(/\/+$/, '')}/.s.PGSQL.${port}` };
+}
+
 export function openPostgresDb(options: PostgresDbOptions): Db {
-  const sql = postgres(options.url, {
+  const socket = postgresSocketOf(options.url);
+  const sql = postgres(socket.url, {
+    ...(socket.socketPath === null ? {} : { path: socket.socketPath }),
     max: options.connectionCountMax,
     connect_timeout: options.connectTimeoutS,
     idle_timeout: options.idleTimeoutS ?? 60,
@@ -69,23 +107,26 @@ export function openPostgresDb(options: PostgresDbOptions): Db {
     types: { bigint: postgres.BigInt },
     connection: { statement_timeout: options.statementTimeoutMs, application_name: 'yunpay' },
   });
-  type Unsafe = (text: string, params: unknown[]) => Promise<unknown[]>;
+  type Unsafe = (text: string, params: unknown[], prepare: boolean) => Promise<unknown[]>;
+  const prepared = preparedStatements();
   const wrap = (unsafe: Unsafe): SqlExecutor => ({
     async query<Row>(text: string, params?: readonly SqlParam[]) {
-      const rows = await unsafe(text, toDriverParams(params));
+      const rows = await unsafe(text, toDriverParams(params), prepared.shouldPrepare(text));
       return rows as Row[];
     },
     async execScript(text: string) {
-      // Without parameters postgres.js uses the simple protocol, which allows several statements.
-      await unsafe(text, []);
+      // Without parameters and unprepared, postgres.js uses the simple protocol, which allows several statements.
+      await unsafe(text, [], false);
     },
   });
-  const root = wrap((text, params) => sql.unsafe(text, params as never[]));
+  const root = wrap((text, params, prepare) => sql.unsafe(text, params as never[], { prepare }));
   return {
     kind: 'postgres',
     ...root,
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const result = await sql.begin((tx) => fn(wrap((text, params) => tx.unsafe(text, params as never[]))));
+      const result = await sql.begin((tx) =>
+        fn(wrap((text, params, prepare) => tx.unsafe(text, params as never[], { prepare }))),
+      );
       return result as T;
     },
     async listen(channel: string, onPayload: (payload: string) => void) {

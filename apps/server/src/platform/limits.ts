@@ -40,6 +40,8 @@ export const limits = {
   /** A statement running longer than this is cancelled by PostgreSQL. */
   databaseStatementTimeoutMs: 30_000,
   databaseConnectTimeoutS: 10,
+  /** Distinct statement texts one PostgreSQL pool prepares (platform/db.ts); past it, new texts run unprepared. */
+  databasePreparedStatementsMax: 2_000,
 
   /** Transfers applied in one ledger transaction (8190 = TigerBeetle's batch size). */
   ledgerBatchSizeDefault: 8_190,

@@ -50,7 +50,9 @@ export class SigningKeys {
     if (this.#keys.length === 0) await this.#reload();
     if (this.#keys.length === 0) {
       await this.#createFirstKey();
-      await this.#reload();
+      // A reload another caller began before our insert committed may still be in flight, and
+      // joining it reads nothing: wait it out, then read again with a reload of our own.
+      for (let attempt = 0; this.#keys.length === 0 && attempt < 2; attempt += 1) await this.#reload();
     }
     const key = this.#keys[0];
     assert(key !== undefined, 'no signing key after creating one');

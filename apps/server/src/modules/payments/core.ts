@@ -14,6 +14,7 @@ import {
   paymentTransferCodes,
   type CardNetworkPort,
   type MerchantContext,
+  type EventSnapshot,
   type PaymentEventType,
   type PaymentFailure,
   type PaymentIntent,
@@ -35,7 +36,13 @@ export interface PaymentsCore {
   walletPayer: WalletPayerPort | null;
   recovery: RecoveryPointRecorder | null;
   now(): Date;
-  recordEvent(tx: SqlExecutor, ctx: MerchantContext, type: PaymentEventType, objectId: string): Promise<void>;
+  recordEvent(
+    tx: SqlExecutor,
+    ctx: MerchantContext,
+    type: PaymentEventType,
+    objectId: string,
+    snapshot?: EventSnapshot,
+  ): Promise<void>;
   accounts: PaymentAccounts;
 }
 

@@ -18,7 +18,15 @@ export function paymentEventSink(recordEvent: RecordEvent): PaymentEventSink {
     async record(tx, event) {
       const ctx = { accountId: event.accountId, livemode: event.livemode };
       let object: Record<string, unknown>;
-      if (event.objectId.startsWith('pi_')) {
+      const { snapshot } = event;
+      if (snapshot !== undefined) {
+        const snapshotId = snapshot.kind === 'intent' ? snapshot.intent.id : snapshot.charge.id;
+        assert(snapshotId === event.objectId, `the snapshot is of ${event.objectId}`);
+        object =
+          snapshot.kind === 'intent'
+            ? intentDto(snapshot.intent, { includeClientSecret: false })
+            : chargeDto(snapshot.charge, [...snapshot.refunds]);
+      } else if (event.objectId.startsWith('pi_')) {
         object = intentDto(await repo.findIntent(tx, ctx, event.objectId), { includeClientSecret: false });
       } else if (event.objectId.startsWith('ch_')) {
         const charge = await repo.findCharge(tx, ctx, event.objectId);

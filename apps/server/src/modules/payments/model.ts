@@ -142,10 +142,17 @@ export type PaymentEventType =
   | 'refund.failed';
 
 /** Something that records state changes as events in the caller's transaction (the outbox). */
+/**
+ * The object an event shows, when the workflow already holds it as the transaction left it (from
+ * the update's `returning`): the sink then need not read it again.
+ */
+export type EventSnapshot =
+  { kind: 'intent'; intent: PaymentIntent } | { kind: 'charge'; charge: Charge; refunds: readonly Refund[] };
+
 export interface PaymentEventSink {
   record(
     tx: SqlExecutor,
-    event: { accountId: string; livemode: boolean; type: PaymentEventType; objectId: string },
+    event: { accountId: string; livemode: boolean; type: PaymentEventType; objectId: string; snapshot?: EventSnapshot },
   ): Promise<void>;
 }
 

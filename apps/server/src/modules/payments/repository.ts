@@ -18,7 +18,7 @@ import {
  * (those are in state-machine.ts). No rules here: the workflows decide.
  */
 
-interface IntentRow {
+export interface IntentRow {
   id: string;
   account_id: string;
   livemode: boolean;
@@ -47,7 +47,7 @@ interface IntentRow {
   updated_at: Date;
 }
 
-interface ChargeRow {
+export interface ChargeRow {
   id: string;
   account_id: string;
   livemode: boolean;

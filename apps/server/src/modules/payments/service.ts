@@ -152,8 +152,14 @@ function coreOf(deps: PaymentServiceDeps): PaymentsCore {
     walletPayer: deps.walletPayer ?? null,
     recovery: deps.recovery ?? null,
     now: deps.now ?? (() => new Date()),
-    async recordEvent(tx, ctx, type, objectId) {
-      await deps.events?.record(tx, { accountId: ctx.accountId, livemode: ctx.livemode, type, objectId });
+    async recordEvent(tx, ctx, type, objectId, snapshot) {
+      await deps.events?.record(tx, {
+        accountId: ctx.accountId,
+        livemode: ctx.livemode,
+        type,
+        objectId,
+        ...(snapshot === undefined ? {} : { snapshot }),
+      });
     },
     accounts: createPaymentAccounts(deps.ledger),
   };

@@ -1,6 +1,7 @@
 import type { SqlExecutor, SqlParam } from '../../platform/db.js';
 import { assert } from '../../platform/errors.js';
-import type { ChargeStatus, IntentStatus, MerchantContext, RefundStatus } from './model.js';
+import type { Charge, ChargeStatus, IntentStatus, MerchantContext, PaymentIntent, RefundStatus } from './model.js';
+import { chargeFromRow, intentFromRow, type ChargeRow, type IntentRow } from './repository.js';
 
 /**
  * The payments context's state machines: PaymentIntent, Charge, Refund, the payer's approval and
@@ -181,15 +182,38 @@ export async function transitionIntent(
   action: IntentAction,
   changes: IntentChanges = {},
 ): Promise<boolean> {
+  return (await updateIntent(executor, ctx, id, action, changes, 'id')) !== null;
+}
+
+/** transitionIntent, answering with the intent as the update left it (null: not moved): no re-read. */
+export async function moveIntent(
+  executor: SqlExecutor,
+  ctx: MerchantContext,
+  id: string,
+  action: IntentAction,
+  changes: IntentChanges = {},
+): Promise<PaymentIntent | null> {
+  const row = await updateIntent(executor, ctx, id, action, changes, '*');
+  return row === null ? null : intentFromRow(row as unknown as IntentRow);
+}
+
+async function updateIntent(
+  executor: SqlExecutor,
+  ctx: MerchantContext,
+  id: string,
+  action: IntentAction,
+  changes: IntentChanges,
+  returning: 'id' | '*',
+): Promise<Record<string, unknown> | null> {
   const transition = intentTransitions[action];
   const params: SqlParam[] = [id, ctx.accountId, ctx.livemode, statusArray(transition.from)];
   const set = setClause(transition.to, changes, intentColumns, params);
-  const rows = await executor.query(
+  const rows = await executor.query<Record<string, unknown>>(
     `update payments_intents set ${set}, updated_at = now()
-      where id = $1 and account_id = $2 and livemode = $3 and status = any($4::text[]) returning id`,
+      where id = $1 and account_id = $2 and livemode = $3 and status = any($4::text[]) returning ${returning}`,
     params,
   );
-  return rows.length === 1;
+  return rows[0] ?? null;
 }
 
 export async function transitionCharge(
@@ -198,14 +222,35 @@ export async function transitionCharge(
   action: ChargeAction,
   changes: ChargeChanges = {},
 ): Promise<boolean> {
+  return (await updateCharge(executor, id, action, changes, 'id')) !== null;
+}
+
+/** transitionCharge, answering with the charge as the update left it (null: not moved): no re-read. */
+export async function moveCharge(
+  executor: SqlExecutor,
+  id: string,
+  action: ChargeAction,
+  changes: ChargeChanges = {},
+): Promise<Charge | null> {
+  const row = await updateCharge(executor, id, action, changes, '*');
+  return row === null ? null : chargeFromRow(row as unknown as ChargeRow);
+}
+
+async function updateCharge(
+  executor: SqlExecutor,
+  id: string,
+  action: ChargeAction,
+  changes: ChargeChanges,
+  returning: 'id' | '*',
+): Promise<Record<string, unknown> | null> {
   const transition = chargeTransitions[action];
   const params: SqlParam[] = [id, statusArray(transition.from)];
   const set = setClause(transition.to, changes, chargeColumns, params);
-  const rows = await executor.query(
-    `update payments_charges set ${set} where id = $1 and status = any($2::text[]) returning id`,
+  const rows = await executor.query<Record<string, unknown>>(
+    `update payments_charges set ${set} where id = $1 and status = any($2::text[]) returning ${returning}`,
     params,
   );
-  return rows.length === 1;
+  return rows[0] ?? null;
 }
 
 export async function transitionRefund(

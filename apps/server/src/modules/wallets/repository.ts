@@ -244,11 +244,19 @@ export interface WalletProfile {
 }
 
 export async function profileOf(executor: SqlExecutor, userId: string): Promise<WalletProfile> {
-  await executor.query(`insert into wallets_profiles (user_id) values ($1) on conflict (user_id) do nothing`, [userId]);
-  const rows = await executor.query<{ kyc_tier: number; frozen: boolean }>(
-    'select kyc_tier, frozen from wallets_profiles where user_id = $1',
+  // One round trip: the profile, created on first use. The select cannot see a row that a
+  // concurrent first use committed after this statement began, so that rare case reads again.
+  let rows = await executor.query<{ kyc_tier: number; frozen: boolean }>(
+    `with created as (
+       insert into wallets_profiles (user_id) values ($1) on conflict (user_id) do nothing returning kyc_tier, frozen)
+     select kyc_tier, frozen from created
+     union all
+     select kyc_tier, frozen from wallets_profiles where user_id = $1`,
     [userId],
   );
+  if (rows.length === 0) {
+    rows = await executor.query('select kyc_tier, frozen from wallets_profiles where user_id = $1', [userId]);
+  }
   const row = rows[0];
   assert(row !== undefined, 'a profile exists after its upsert');
   return { userId, kycTier: row.kyc_tier as KycTier, frozen: row.frozen };
@@ -272,26 +280,48 @@ export async function reserveLimits(
       details: { limit: 'per_payment', limit_amount: Number(limits.perPaymentMax) },
     });
   }
-  for (const [period, start, max] of [
-    ['day', periods.day, limits.dailyMax],
-    ['month', periods.month, limits.monthlyMax],
+  // Both periods in one statement (one round trip); a period over its limit counts nothing, and
+  // the error rolls back the caller's transaction, the other period's count with it.
+  const counted = await tx.query<{ day: number; month: number }>(
+    `with day as (${limitUpsertSql(1)}), month as (${limitUpsertSql(5)})
+     select (select count(*) from day)::int as day, (select count(*) from month)::int as month`,
+    [
+      input.userId,
+      input.currency,
+      'day',
+      periods.day,
+      input.amountMinor,
+      limits.dailyMax,
+      'month',
+      periods.month,
+      limits.monthlyMax,
+    ],
+  );
+  for (const [period, max] of [
+    ['day', limits.dailyMax],
+    ['month', limits.monthlyMax],
   ] as const) {
-    const rows = await tx.query<{ used: bigint }>(
-      `insert into wallets_limit_usage (user_id, currency, period, period_start, used)
-       select $1, $2, $3, $4::date, $5::bigint where $5::bigint <= $6::bigint
-       on conflict (user_id, currency, period, period_start)
-         do update set used = wallets_limit_usage.used + excluded.used
-         where wallets_limit_usage.used + excluded.used <= $6::bigint
-       returning used`,
-      [input.userId, input.currency, period, start, input.amountMinor, max],
-    );
-    if (rows.length === 0) {
+    if (counted[0]![period] === 0) {
       throw new AppError('limit_exceeded', {
         message: `This payment is over the ${period === 'day' ? 'daily' : 'monthly'} limit of your verification tier.`,
         details: { limit: period === 'day' ? 'daily' : 'monthly', limit_amount: Number(max) },
       });
     }
   }
+}
+
+/**
+ * The conditional increment of one period's usage; `$1` user, `$2` currency and `$5` amount are
+ * shared, the period's name, start and max are the parameters from `first`.
+ */
+function limitUpsertSql(first: 1 | 5): string {
+  const [period, start, max] = first === 1 ? ['$3', '$4', '$6'] : ['$7', '$8', '$9'];
+  return `insert into wallets_limit_usage (user_id, currency, period, period_start, used)
+       select $1, $2, ${period}, ${start}::date, $5::bigint where $5::bigint <= ${max}::bigint
+       on conflict (user_id, currency, period, period_start)
+         do update set used = wallets_limit_usage.used + excluded.used
+         where wallets_limit_usage.used + excluded.used <= ${max}::bigint
+       returning used`;
 }
 
 /** Gives back what reserveLimits counted (a payment that failed). */

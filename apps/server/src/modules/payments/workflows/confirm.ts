@@ -23,7 +23,7 @@ import {
   type PaymentIntent,
 } from '../model.js';
 import * as repo from '../repository.js';
-import { nextIntentStatus, transitionCharge, transitionIntent } from '../state-machine.js';
+import { moveCharge, moveIntent, nextIntentStatus, transitionCharge, transitionIntent } from '../state-machine.js';
 
 /**
  * Confirming a payment, in three phases (docs/crash-safety.md):
@@ -287,7 +287,7 @@ async function finishSucceeded(core: PaymentsCore, intent: PaymentIntent, charge
             createdAt: core.now(),
           })
         : undefined;
-      const moved = await transitionCharge(
+      const succeeded = await moveCharge(
         tx,
         charge.id,
         'succeed',
@@ -300,23 +300,30 @@ async function finishSucceeded(core: PaymentsCore, intent: PaymentIntent, charge
           : {},
       );
       // Another finisher (the request or the recovery) got here first and did all of it: roll back.
-      if (!moved) throw new FinishedElsewhere();
-      const intentMoved = automatic
-        ? await transitionIntent(tx, ctx, intent.id, 'succeed', { amountReceived: charge.amountMinor })
-        : await transitionIntent(tx, ctx, intent.id, 'authorize', {
+      if (succeeded === null) throw new FinishedElsewhere();
+      const finished = automatic
+        ? await moveIntent(tx, ctx, intent.id, 'succeed', { amountReceived: charge.amountMinor })
+        : await moveIntent(tx, ctx, intent.id, 'authorize', {
             amountCapturable: charge.amountMinor,
             reservationTransferId: transferIds.charge(charge.id),
           });
-      assert(intentMoved, 'a pending charge keeps its intent in processing');
-      await core.recordEvent(tx, ctx, 'charge.succeeded', charge.id);
+      assert(finished !== null, 'a pending charge keeps its intent in processing');
+      // The events show the rows as this transaction left them. A charge that was pending until this
+      // transaction has no refunds (a refund needs a succeeded charge, whose row this one holds locked).
+      await core.recordEvent(tx, ctx, 'charge.succeeded', charge.id, {
+        kind: 'charge',
+        charge: succeeded,
+        refunds: [],
+      });
       await core.recordEvent(
         tx,
         ctx,
         automatic ? 'payment_intent.succeeded' : 'payment_intent.amount_capturable_updated',
         intent.id,
+        { kind: 'intent', intent: finished },
       );
       if (charge.payerHoldId !== null) await core.walletPayer!.settle(tx, charge.payerHoldId, { succeeded: true });
-      return repo.findIntent(tx, ctx, intent.id);
+      return finished;
     })
     .catch((error: unknown) => afterLostRace(core, charge, error));
 }
