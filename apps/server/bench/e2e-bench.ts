@@ -25,11 +25,11 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { createActiveMerchant, createWalletUsers, freePort, waitForReady } from '../crash/harness.js';
 import { request } from '../crash/http.js';
 import { accountCodes } from '../src/modules/ledger/index.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from '../src/platform/db.js';
@@ -110,31 +110,6 @@ function parseArgs(argv: readonly string[]): Args {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string, extra: Record<string, unknown> = {}) =>
   process.stderr.write(`${new Date().toISOString()} bench:e2e: ${message} ${JSON.stringify(extra)}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForReady(baseUrl: string, child: ChildProcess, deadlineMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < deadlineMs) {
-    if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}) while starting`);
-    try {
-      if ((await request(baseUrl, { method: 'GET', path: '/readyz' }, 2_000)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
-  }
-  throw new Error(`${baseUrl} not ready after ${deadlineMs} ms`);
-}
 
 /** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
 function cpuSeconds(pid: number): number {
@@ -237,7 +212,7 @@ async function startServer(store: Store, args: Args): Promise<Server> {
   if (databaseUrl !== null) env.DATABASE_URL = databaseUrl;
   const child = spawn(process.execPath, [mainJs, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const baseUrl = `http://127.0.0.1:${apiPort}`;
-  await waitForReady(baseUrl, child, 120_000);
+  await waitForReady(baseUrl, 120_000, child);
   return { store, baseUrl, env, child, workDir, databaseUrl, dropDatabase };
 }
 
@@ -257,61 +232,12 @@ interface Seed {
   intentIds: string[];
 }
 
-async function createMerchant(baseUrl: string, index: number): Promise<{ liveKey: string; testKey: string }> {
-  const admin = (spec: Parameters<typeof request>[1]) => request(baseUrl, { ...spec, token: adminToken }, 60_000);
-  const merchant = await admin({
-    method: 'POST',
-    path: '/admin/v1/merchants',
-    json: { name: `Bench Shop ${index}`, country: 'CN', default_currency: 'cny', mcc: '5812', city: 'Shanghai' },
-  });
-  if (merchant.status !== 201) throw new Error(`merchant: ${merchant.status} ${JSON.stringify(merchant.body)}`);
-  const activated = await admin({ method: 'POST', path: `/admin/v1/merchants/${merchant.body.id}/activate` });
-  if (activated.status !== 200) throw new Error(`activate: ${activated.status} ${JSON.stringify(activated.body)}`);
-  return { liveKey: activated.body.secret_key as string, testKey: merchant.body.secret_key as string };
-}
-
-async function createUser(baseUrl: string, index: number): Promise<BenchUser> {
-  const forwardedFor = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
-  const phone = `+8613${String(100_000_000 + index * 7_919).slice(0, 9)}`;
-  const created = await request(baseUrl, {
-    method: 'POST',
-    path: '/wallet/v1/users',
-    json: { phone, password, name: `Bench User ${index}` },
-    forwardedFor,
-  });
-  if (created.status !== 201) throw new Error(`sign-up: ${created.status} ${JSON.stringify(created.body)}`);
-  const session = await request(baseUrl, {
-    method: 'POST',
-    path: '/wallet/v1/sessions',
-    json: { login: phone, password, device: { id: `bench-device-${index}`, name: 'Bench phone', platform: 'android' } },
-    forwardedFor,
-  });
-  if (session.status !== 200) throw new Error(`sign-in: ${session.status} ${JSON.stringify(session.body)}`);
-  const token = session.body.access_token as string;
-  const pinSet = await request(baseUrl, { method: 'PUT', path: '/wallet/v1/pin', token, json: { pin, password } });
-  if (pinSet.status !== 204) throw new Error(`pin: ${pinSet.status} ${JSON.stringify(pinSet.body)}`);
-  const topup = await request(baseUrl, {
-    method: 'POST',
-    path: '/wallet/v1/topups',
-    token,
-    idempotencyKey: `bench-seed-${index}`,
-    json: { amount: 500_000, currency: 'CNY', source: 'tok_visa' },
-  });
-  if (topup.status !== 201) throw new Error(`top-up: ${topup.status} ${JSON.stringify(topup.body)}`);
-  return { id: created.body.id as string, phone, token };
-}
-
 async function seed(baseUrl: string, args: Args): Promise<Seed> {
   const merchants = [];
-  for (let index = 0; index < args.merchants; index += 1) merchants.push(await createMerchant(baseUrl, index));
-  const users: BenchUser[] = [];
-  const parallel = 8;
-  for (let start = 0; start < args.users; start += parallel) {
-    const batch = Array.from({ length: Math.min(parallel, args.users - start) }, (_, offset) =>
-      createUser(baseUrl, start + offset),
-    );
-    users.push(...(await Promise.all(batch)));
+  for (let index = 0; index < args.merchants; index += 1) {
+    merchants.push(await createActiveMerchant(baseUrl, adminToken, `Bench Shop ${index}`));
   }
+  const users = await createWalletUsers(baseUrl, args.users, { label: 'Bench', password, pin, topupMinor: 500_000 });
   const intentIds: string[] = [];
   for (let index = 0; index < 200; index += 1) {
     const created = await request(baseUrl, {
@@ -477,7 +403,7 @@ async function runStore(store: Store, args: Args): Promise<StoreRun> {
         stdio: ['ignore', 'ignore', 'inherit'],
       }),
     };
-    await waitForReady(server.baseUrl, server.child, 120_000);
+    await waitForReady(server.baseUrl, 120_000, server.child);
     const plan = [
       ...args.rows.map((row) => ({ row, open: null })),
       ...args.open.map((open) => ({ row: open.row, open: { ratePerS: open.ratePerS } })),

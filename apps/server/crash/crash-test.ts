@@ -19,12 +19,12 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { request, untilAnswered } from './http.js';
+import { createActiveMerchant, createWalletUsers, freePort, waitForReady } from './harness.js';
 import type { LoadConfig, LoadUser, OpResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -57,17 +57,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (message: string, extra: Record<string, unknown> = {}) =>
   process.stderr.write(`${new Date().toISOString()} crash-test: ${message} ${JSON.stringify(extra)}\n`);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitForTcp(port: number, deadlineMs: number): Promise<void> {
   const started = Date.now();
   while (Date.now() - started < deadlineMs) {
@@ -84,19 +73,6 @@ async function waitForTcp(port: number, deadlineMs: number): Promise<void> {
     await sleep(100);
   }
   throw new Error(`nothing listens on ${port} after ${deadlineMs} ms`);
-}
-
-async function waitForReady(baseUrl: string, deadlineMs: number): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < deadlineMs) {
-    try {
-      if ((await request(baseUrl, { method: 'GET', path: '/readyz' }, 2_000)).status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error(`${baseUrl} not ready after ${deadlineMs} ms`);
 }
 
 interface Cluster {
@@ -134,61 +110,14 @@ function killCluster(cluster: Cluster): void {
 }
 
 async function setUp(baseUrl: string, userCount: number) {
-  const admin = (spec: Parameters<typeof untilAnswered>[1]) =>
-    untilAnswered(() => baseUrl, { ...spec, token: adminToken }, { deadlineMs: 60_000 });
-  const merchant = await admin({
-    method: 'POST',
-    path: '/admin/v1/merchants',
-    json: { name: 'Crash Noodles', country: 'CN', default_currency: 'cny', mcc: '5812', city: 'Shanghai' },
+  const merchant = await createActiveMerchant(baseUrl, adminToken, 'Crash Noodles');
+  const users: LoadUser[] = await createWalletUsers(baseUrl, userCount, {
+    label: 'Crash',
+    password,
+    pin,
+    topupMinor: 500_000,
   });
-  if (merchant.status !== 201) throw new Error(`merchant: ${merchant.status} ${JSON.stringify(merchant.body)}`);
-  const activated = await admin({ method: 'POST', path: `/admin/v1/merchants/${merchant.body.id}/activate` });
-  if (activated.status !== 200) throw new Error(`activate: ${activated.status}`);
-  const users: LoadUser[] = [];
-  const signUpOne = async (index: number): Promise<LoadUser> => {
-    // Sign-ups are limited per client IP: each user comes from an address of its own (through the trusted proxy).
-    const forwardedFor = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
-    const phone = `+8613${String(100_000_000 + index * 7_919).slice(0, 9)}`;
-    const created = await request(baseUrl, {
-      method: 'POST',
-      path: '/wallet/v1/users',
-      json: { phone, password, name: `Crash User ${index}` },
-      forwardedFor,
-    });
-    if (created.status !== 201) throw new Error(`sign-up: ${created.status} ${JSON.stringify(created.body)}`);
-    const session = await request(baseUrl, {
-      method: 'POST',
-      path: '/wallet/v1/sessions',
-      json: {
-        login: phone,
-        password,
-        device: { id: `crash-device-${index}`, name: 'Crash phone', platform: 'android' },
-      },
-      forwardedFor,
-    });
-    const token = session.body.access_token as string;
-    const pinSet = await request(baseUrl, { method: 'PUT', path: '/wallet/v1/pin', token, json: { pin, password } });
-    if (pinSet.status !== 204) throw new Error(`pin: ${pinSet.status}`);
-    const topup = await request(baseUrl, {
-      method: 'POST',
-      path: '/wallet/v1/topups',
-      token,
-      idempotencyKey: `crash-seed-${index}`,
-      json: { amount: 500_000, currency: 'CNY', source: 'tok_visa' },
-    });
-    if (topup.status !== 201) throw new Error(`top-up: ${topup.status} ${JSON.stringify(topup.body)}`);
-    return { id: created.body.id as string, phone, token };
-  };
-  for (let start = 0; start < userCount; start += 8) {
-    const batch = Array.from({ length: Math.min(8, userCount - start) }, (_, offset) => signUpOne(start + offset));
-    users.push(...(await Promise.all(batch)));
-  }
-  return {
-    liveKey: activated.body.secret_key as string,
-    testKey: merchant.body.secret_key as string,
-    accountId: merchant.body.id as string,
-    users,
-  };
+  return { liveKey: merchant.liveKey, testKey: merchant.testKey, accountId: merchant.accountId, users };
 }
 
 interface Violation {
