@@ -29,7 +29,7 @@ import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { createActiveMerchant, createWalletUsers, freePort, waitForReady } from '../crash/harness.js';
+import { createActiveMerchant, createWalletUsers, freePort, serverEnv, waitForReady } from '../crash/harness.js';
 import { request } from '../crash/http.js';
 import { accountCodes } from '../src/modules/ledger/index.js';
 import { openEmbeddedDb, openPostgresDb, type Db } from '../src/platform/db.js';
@@ -172,7 +172,6 @@ interface Server {
 
 async function startServer(store: Store, args: Args): Promise<Server> {
   const workDir = mkdtempSync(path.join(tmpdir(), `yunpay-bench-e2e-${store}-`));
-  const key32 = () => randomBytes(32).toString('base64');
   const [apiPort, networkPort] = [await freePort(), await freePort()];
   let databaseUrl: string | null = null;
   let dropDatabase = async () => undefined;
@@ -193,27 +192,28 @@ async function startServer(store: Store, args: Args): Promise<Server> {
     };
   }
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(apiPort),
-    HOST: '127.0.0.1',
-    YUNPAY_DATA_DIR: path.join(workDir, 'data'),
-    YUNPAY_ADMIN_TOKEN: adminToken,
+    ...serverEnv({ port: apiPort, dataDir: path.join(workDir, 'data'), adminToken }),
     YUNPAY_ROLE: 'all',
     YUNPAY_NETWORK_PORT: String(networkPort),
-    YUNPAY_VAULT_KEYS: `k1:${key32()}`,
-    YUNPAY_VAULT_KEY_ID: 'k1',
-    YUNPAY_VAULT_FINGERPRINT_KEY: `f1:${key32()}`,
-    // Sign-ups are limited per client address: the seeding comes from many, through loopback as proxy.
-    YUNPAY_TRUST_PROXY: '127.0.0.1',
-    YUNPAY_DEMO_DATA: 'false',
-    LOG_LEVEL: 'warn',
+    ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
   };
-  delete env.DATABASE_URL;
-  if (databaseUrl !== null) env.DATABASE_URL = databaseUrl;
-  const child = spawn(process.execPath, [mainJs, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const baseUrl = `http://127.0.0.1:${apiPort}`;
-  await waitForReady(baseUrl, 120_000, child);
+  const child = await launch(env, baseUrl);
   return { store, baseUrl, env, child, workDir, databaseUrl, dropDatabase };
+}
+
+/** Starts `yunpay start` with `env` (under `nodeArgs`, e.g. a CPU profile) and waits until it is ready. */
+async function launch(
+  env: NodeJS.ProcessEnv,
+  baseUrl: string,
+  nodeArgs: readonly string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, mainJs, 'start'], {
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForReady(baseUrl, 120_000, child);
+  return child;
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -396,14 +396,7 @@ async function runStore(store: Store, args: Args): Promise<StoreRun> {
     const before = await withDb(server, insideMoney);
     // The rows run on a restarted server (the seeding's sign-ups are not what is profiled).
     const profile = args.profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${args.profileDir}`];
-    server = {
-      ...server,
-      child: spawn(process.execPath, [...profile, mainJs, 'start'], {
-        env: server.env,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      }),
-    };
-    await waitForReady(server.baseUrl, 120_000, server.child);
+    server = { ...server, child: await launch(server.env, server.baseUrl, profile) };
     const plan = [
       ...args.rows.map((row) => ({ row, open: null })),
       ...args.open.map((open) => ({ row: open.row, open: { ratePerS: open.ratePerS } })),
@@ -417,8 +410,10 @@ async function runStore(store: Store, args: Args): Promise<StoreRun> {
     await stopServer(server);
     const verified = await ledgerVerify(server);
     if (verified !== 0) failures.push(`${store}: yunpay ledger verify exited ${verified}`);
-    const { insideMinor } = await withDb(server, insideMoney);
-    const cardMinor = await withDb(server, (db) => cardMoneySince(db, before.at));
+    const { insideMinor, cardMinor } = await withDb(server, async (db) => ({
+      insideMinor: (await insideMoney(db)).insideMinor,
+      cardMinor: await cardMoneySince(db, before.at),
+    }));
     if (insideMinor - before.insideMinor !== cardMinor) {
       failures.push(
         `${store}: money inside moved by ${insideMinor - before.insideMinor}, card payments brought ${cardMinor}`,

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { createActiveMerchant, createWalletUsers, freePort, waitForReady } from './harness.js';
+import { createActiveMerchant, createWalletUsers, freePort, serverEnv, waitForReady } from './harness.js';
 import type { LoadConfig, LoadUser, OpResult } from './load.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -278,7 +278,6 @@ async function main(): Promise<number> {
   const simDir = path.join(workDir, 'network-sim');
   let simulator: ChildProcess | null = null;
   let load: ChildProcess | null = null;
-  const key32 = () => randomBytes(32).toString('base64');
   const [apiPort, networkPort] = [await freePort(), await freePort()];
   const cluster: Cluster = {
     baseUrl: `http://127.0.0.1:${apiPort}`,
@@ -287,21 +286,11 @@ async function main(): Promise<number> {
     worker: null,
     starts: 0,
     env: {
-      ...process.env,
+      ...serverEnv({ port: apiPort, dataDir: path.join(workDir, 'data'), adminToken }),
       DATABASE_URL: `${serverUrl}/${database}`,
-      PORT: String(apiPort),
-      HOST: '127.0.0.1',
-      YUNPAY_DATA_DIR: path.join(workDir, 'data'),
-      YUNPAY_ADMIN_TOKEN: adminToken,
       YUNPAY_NETWORK_HOST: '127.0.0.1',
       YUNPAY_NETWORK_PORT: String(networkPort),
       YUNPAY_NETWORK_TIMEOUT_MS: String(networkTimeoutMs),
-      YUNPAY_VAULT_KEYS: `k1:${key32()}`,
-      YUNPAY_VAULT_KEY_ID: 'k1',
-      YUNPAY_VAULT_FINGERPRINT_KEY: `f1:${key32()}`,
-      YUNPAY_TRUST_PROXY: '127.0.0.1',
-      YUNPAY_DEMO_DATA: 'false',
-      LOG_LEVEL: 'warn',
     },
   };
   const sql = postgres(cluster.env.DATABASE_URL!, { max: 2, onnotice: () => undefined });

@@ -3,8 +3,33 @@
  * ready, and seeding merchants and wallet users through the public API as a real client would.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { request } from './http.js';
+
+/**
+ * The environment of a server under test: its own port, data directory, admin token and vault
+ * keys, loopback trusted as the proxy (seeding comes from many client addresses through it), no
+ * demo data, warnings only. The caller adds the store and the card network's settings.
+ */
+export function serverEnv(options: { port: number; dataDir: string; adminToken: string }): NodeJS.ProcessEnv {
+  const key32 = () => randomBytes(32).toString('base64');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    YUNPAY_DATA_DIR: options.dataDir,
+    YUNPAY_ADMIN_TOKEN: options.adminToken,
+    YUNPAY_VAULT_KEYS: `k1:${key32()}`,
+    YUNPAY_VAULT_KEY_ID: 'k1',
+    YUNPAY_VAULT_FINGERPRINT_KEY: `f1:${key32()}`,
+    YUNPAY_TRUST_PROXY: '127.0.0.1',
+    YUNPAY_DEMO_DATA: 'false',
+    LOG_LEVEL: 'warn',
+  };
+  delete env.DATABASE_URL;
+  return env;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
