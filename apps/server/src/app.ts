@@ -18,6 +18,7 @@ import {
 } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import swagger from '@fastify/swagger';
+import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
 import { ErrorBodySchema, errorResponses, type ErrorBody } from './platform/http-schemas.js';
 import { codeRoutes } from './modules/codes/index.js';
@@ -34,6 +35,8 @@ import { v1ErrorResponse, v1Plugin, type V1PluginOptions } from './v1/index.js';
 // Merchant POS/dashboard sessions.
 import { merchantSessionRoutes, merchantSessionV1Auth } from './modules/merchant-sessions/index.js';
 import { dailyBalanceSummary } from './modules/payments/index.js';
+import { apiDescription, apiTags, documentOperation, dropUnusedTags, securitySchemes } from './api-reference.js';
+import { docsRoutes } from './docs-page.js';
 import { landingRoutes } from './landing.js';
 import { moneyVerifyChecks } from './worker-jobs.js';
 import { defaultWebDir, webRoutes } from './web.js';
@@ -78,6 +81,8 @@ export interface AppDependencies {
    * request.ip (per-IP rate limits) and request.protocol (Secure cookies). Absent or false: nobody's.
    */
   trustProxy?: TrustProxy;
+  /** Serve HTTPS with this PEM certificate and key (platform/tls.ts); absent: HTTP. */
+  https?: { cert: string; key: string };
 }
 
 /** The API document's version (the server's package version). */
@@ -294,6 +299,7 @@ export function buildApp(dependencies: AppDependencies): App {
   // The web apps (web.ts): pages answer 503 until `npm run build` has made the directory.
   void app.register(webRoutes, { webDir: dependencies.webDir ?? defaultWebDir() });
   void app.register(landingRoutes);
+  void app.register(docsRoutes);
   if (dependencies.services !== undefined) registerServiceRoutes(app, dependencies.services, dependencies.db);
   return app;
 }
@@ -301,7 +307,10 @@ export function buildApp(dependencies: AppDependencies): App {
 function createFastify(dependencies: AppDependencies): App {
   // Fastify's logger type is pino's, minus what Fastify does not use.
   const logger: FastifyBaseLogger = dependencies.logger;
+  // With `https` the server is an https.Server; requests and replies are the same Node objects.
+  const https = dependencies.https === undefined ? {} : { https: dependencies.https };
   const app = Fastify({
+    ...(https as Record<string, never>),
     loggerInstance: logger,
     bodyLimit: limits.httpBodyBytesMax,
     connectionTimeout: limits.httpConnectionTimeoutMs,
@@ -384,17 +393,13 @@ function registerOpenApi(app: App): void {
   void app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: {
-        title: 'Yunpay API',
-        version: apiVersion,
-        description: 'Wallet (/wallet/v1), admin (/admin/v1) and operations endpoints. Money is integer minor units.',
-      },
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'Wallet access token (JWT) or admin token' },
-        },
-      },
+      info: { title: 'Yunpay API', version: apiVersion, description: apiDescription },
+      tags: [...apiTags],
+      components: { securitySchemes },
     },
+    // Summaries, tags, authentication and /v1 form bodies: src/api-reference.ts.
+    transform: documentOperation as SwaggerTransform,
+    transformObject: dropUnusedTags as SwaggerTransformObject,
   });
   void app.register(async (api) => {
     api.get('/openapi.json', { schema: { hide: true, querystring: NoQuerySchema } }, async () => app.swagger());

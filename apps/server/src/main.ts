@@ -26,6 +26,8 @@ import { limits } from './platform/limits.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
+import { loadTls, machineAddresses, type TlsMaterial } from './platform/tls.js';
+import QRCode from 'qrcode';
 import path from 'node:path';
 
 /** sysexits.h codes, so that scripts can tell a usage mistake from a failure. */
@@ -338,6 +340,7 @@ function serviceOptions(
     },
     walletLimitsJson: config.walletLimitsJson,
     walletTestTopups: config.walletTestTopups,
+    phoneRegion: config.phoneRegion,
     merchantPricing: {
       merchantFeeBasisPoints: config.merchantFeeBasisPoints,
       merchantFeeFixedMinor: config.merchantFeeFixedMinor,
@@ -366,6 +369,13 @@ async function startHttp(
   admin: NonNullable<StartContext['admin']>,
   services: Services,
 ): Promise<string[]> {
+  const tls = await loadTls(config);
+  if (tls !== null) {
+    logger.info(
+      { tls: tls.source, cert_file: tls.certFile, created: tls.created, valid_to: tls.validTo.toISOString() },
+      'serving HTTPS',
+    );
+  }
   const app = buildApp({
     db: opened.db,
     logger,
@@ -376,12 +386,14 @@ async function startHttp(
     cardNetworkRequestTimeoutMs: config.cardNetwork.requestTimeoutMs,
     ...(config.webDir === null ? {} : { webDir: config.webDir }),
     trustProxy: config.trustProxy,
+    ...(tls === null ? {} : { https: { cert: tls.cert, key: tls.key } }),
   });
   // Recorded before listening: a failed listen must still close the app.
   opened.app = app;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address() as AddressInfo;
-  const base = `http://${urlHost(config.host)}:${address.port}`;
+  const scheme = tls === null ? 'http' : 'https';
+  const base = `${scheme}://${urlHost(config.host)}:${address.port}`;
   return [
     `  API            ${base}`,
     `  Health         ${base}/healthz`,
@@ -389,12 +401,43 @@ async function startHttp(
     `  Metrics        ${base}/metrics`,
     `  Wallet API     ${base}/wallet/v1`,
     `  Merchant API   ${base}/v1  (Stripe-compatible; keys from POST /admin/v1/merchants)`,
-    `  API document   ${base}/openapi.json`,
+    `  API reference  ${base}/docs  (OpenAPI document: ${base}/openapi.json)`,
     `  Admin API      ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
     `  Wallet app     ${base}/app/`,
     `  Merchant POS   ${base}/pos/  (sign in with a secret key)`,
     `  Dashboard      ${base}/dashboard/`,
     `  Proxy          ${trustProxyDescription(config.trustProxy)}`,
+    ...tlsLines(tls),
+    ...(await localNetworkLines(config.host, scheme, address.port)),
+  ];
+}
+
+function tlsLines(tls: TlsMaterial | null): string[] {
+  if (tls === null) return [];
+  const what =
+    tls.source === 'self-signed'
+      ? `self-signed certificate ${tls.created ? 'made' : 'reused'} (${tls.certFile}); browsers warn once`
+      : `certificate from ${tls.certFile}`;
+  return [`  HTTPS          ${what}`, `                 SHA-256 ${tls.fingerprint256}`];
+}
+
+/**
+ * On every interface (HOST=0.0.0.0 or ::): the wallet's address on the local network, and a QR
+ * code of it drawn in the terminal, so a phone on the same network opens the wallet by scanning.
+ */
+async function localNetworkLines(host: string, scheme: string, port: number): Promise<string[]> {
+  if (host !== '0.0.0.0' && host !== '::') return [];
+  const addresses = machineAddresses().filter((address) => host === '::' || !address.includes(':'));
+  if (addresses.length === 0) return [];
+  const urls = addresses.map((address) => `${scheme}://${urlHost(address)}:${port}/app/`);
+  const qr = await QRCode.toString(urls[0]!, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+  return [
+    `  On your phone  ${urls[0]!}${scheme === 'http' ? '  (the camera needs HTTPS: YUNPAY_TLS=self-signed)' : ''}`,
+    ...urls.slice(1).map((url) => `                 ${url}`),
+    ...qr
+      .trimEnd()
+      .split('\n')
+      .map((line) => `  ${line}`),
   ];
 }
 

@@ -104,6 +104,8 @@ export interface ServiceOptions {
   logger?: Logger;
   walletLimitsJson?: string | null;
   walletTestTopups?: boolean;
+  /** YUNPAY_PHONE_REGION: where national phone numbers (13800000001) are read as from; absent: CN. */
+  phoneRegion?: string;
   /** Tests relax or tighten identity's rate limits. */
   identityRateLimits?: IdentityDependencies['rateLimits'];
   /** JSON offline code caps (codes/caps.ts parseOfflineCaps); null or absent: the defaults. */
@@ -180,6 +182,7 @@ function coreContexts({ options, clock, v1Expand }: SharedPlatform): CoreContext
     // A revoked device's payment codes and offline key die in the same transaction.
     onDeviceRevoked: revokeCodesOfDevice,
     ...(options.identityRateLimits === undefined ? {} : { rateLimits: options.identityRateLimits }),
+    ...(options.phoneRegion === undefined ? {} : { phoneRegion: options.phoneRegion }),
   });
   const merchants = createMerchantsContext({
     db,
@@ -231,11 +234,12 @@ function moneyContexts(shared: SharedPlatform, core: CoreContexts, cards: CardsC
   return { wallets, codes, payments };
 }
 
-function merchantSessionsContext({ options, clock }: SharedPlatform, merchants: MerchantsContext) {
+function merchantSessionsContext({ options, clock, idempotency }: SharedPlatform, merchants: MerchantsContext) {
   return createMerchantSessionsContext({
     db: options.db,
     clock: options.testClocks?.merchantSessions ?? clock,
     merchants: merchants.merchants,
+    idempotency,
     ...(options.merchantSessionSignInFailures === undefined
       ? {}
       : { signInFailures: options.merchantSessionSignInFailures }),

@@ -40,12 +40,14 @@ describe('loadConfig', () => {
       databasePoolSize: limits.databasePoolSizeDefault,
       walletLimitsJson: null,
       walletTestTopups: true,
+      phoneRegion: 'CN',
       demoData: true,
       merchantFeeBasisPoints: 60,
       merchantFeeFixedMinor: {},
       webhookAllowPrivate: false,
       webDir: null,
       trustProxy: false,
+      tls: { kind: 'off' },
       cardNetwork: {
         host: '127.0.0.1',
         port: 8583,
@@ -71,12 +73,15 @@ describe('loadConfig', () => {
         YUNPAY_LEDGER_BATCHES_IN_FLIGHT_MAX: String(limits.ledgerBatchesInFlightMax),
         YUNPAY_WALLET_LIMITS: '{"CNY":[]}',
         YUNPAY_WALLET_TEST_TOPUPS: 'false',
+        YUNPAY_PHONE_REGION: 'hk',
         YUNPAY_DEMO_DATA: 'true',
         YUNPAY_MERCHANT_FEE_BPS: '250',
         YUNPAY_MERCHANT_FEE_FIXED: '{"cny":30,"JPY":0}',
         YUNPAY_WEBHOOK_ALLOW_PRIVATE: 'true',
         YUNPAY_WEB_DIR: 'web',
         YUNPAY_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+        YUNPAY_TLS_CERT_FILE: 'tls/cert.pem',
+        YUNPAY_TLS_KEY_FILE: '/etc/yunpay/key.pem',
         YUNPAY_NETWORK_HOST: 'network.internal',
         YUNPAY_NETWORK_PORT: '9583',
         YUNPAY_NETWORK_TIMEOUT_MS: '2500',
@@ -97,14 +102,28 @@ describe('loadConfig', () => {
       databasePoolSize: 20,
       walletLimitsJson: '{"CNY":[]}',
       walletTestTopups: false,
+      phoneRegion: 'HK',
       demoData: true,
       merchantFeeBasisPoints: 250,
       merchantFeeFixedMinor: { CNY: 30, JPY: 0 },
       webhookAllowPrivate: true,
       webDir: '/srv/yunpay/web',
       trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      tls: { kind: 'files', certFile: '/srv/yunpay/tls/cert.pem', keyFile: '/etc/yunpay/key.pem' },
       cardNetwork: { host: 'network.internal', port: 9583, requestTimeoutMs: 2500, poolSize: 4 },
     });
+  });
+
+  it('serves HTTPS with a generated certificate, or with both files, never half configured', () => {
+    expect(loadConfig({ YUNPAY_TLS: 'self-signed' }).tls).toEqual({ kind: 'self-signed' });
+    expect(loadConfig({ YUNPAY_TLS: 'off' }).tls).toEqual({ kind: 'off' });
+    expect(() => loadConfig({ YUNPAY_TLS: 'on' })).toThrow(/YUNPAY_TLS must be one of off, self-signed/);
+    expect(() => loadConfig({ YUNPAY_TLS_CERT_FILE: 'cert.pem' })).toThrow(
+      /YUNPAY_TLS_CERT_FILE and YUNPAY_TLS_KEY_FILE must be set together/,
+    );
+    expect(() =>
+      loadConfig({ YUNPAY_TLS: 'self-signed', YUNPAY_TLS_CERT_FILE: 'cert.pem', YUNPAY_TLS_KEY_FILE: 'key.pem' }),
+    ).toThrow(/YUNPAY_TLS=self-signed generates a certificate/);
   });
 
   it('turns demo data on only for the embedded database unless told', () => {
@@ -116,6 +135,10 @@ describe('loadConfig', () => {
   it('refuses wallet settings that are not understood', () => {
     expect(() => loadConfig({ YUNPAY_WALLET_LIMITS: '{not json' })).toThrow(/YUNPAY_WALLET_LIMITS must be JSON/);
     expect(() => loadConfig({ YUNPAY_WALLET_TEST_TOPUPS: 'yes' })).toThrow(/YUNPAY_WALLET_TEST_TOPUPS/);
+    expect(() => loadConfig({ YUNPAY_PHONE_REGION: 'XX' })).toThrow(
+      /YUNPAY_PHONE_REGION must be an ISO 3166 alpha-2 region/,
+    );
+    expect(() => loadConfig({ YUNPAY_PHONE_REGION: 'China' })).toThrow(/YUNPAY_PHONE_REGION/);
   });
 
   it('refuses merchant pricing that is not understood', () => {

@@ -172,9 +172,12 @@ export function tryParseAmount(text: string, currency: string): ParseAmountResul
   const affixes = `${prefix} ${suffix}`;
   if (/[-−‐–(]/.test(affixes)) return fail('amount_negative', 'The amount must not be negative.');
   for (const other of affixes.toUpperCase().match(/[A-Z]{3,}/g) ?? []) {
-    if (other !== code && !(other === 'RMB' && code === 'CNY')) {
-      return fail('currency_mismatch', `This amount is in ${other}, not ${code}.`);
+    if (other === code || (other === 'RMB' && code === 'CNY')) continue;
+    // Only a currency code makes it another currency's amount; other letters ("abc") are no amount.
+    if (currencyExponent(other) === undefined && other !== 'RMB') {
+      return fail('amount_invalid', 'This is not an amount.');
     }
+    return fail('currency_mismatch', `This amount is in ${other}, not ${code}.`);
   }
   if (/[0-9]/.test(affixes)) return fail('amount_invalid', 'This is not an amount.');
   if (!/\d/.test(number)) return fail('amount_invalid', 'Type an amount.');

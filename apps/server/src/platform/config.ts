@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import {
   booleanVariable,
   code,
@@ -20,6 +21,11 @@ import { isKnownCurrency } from './money.js';
 export type { Env } from './env-variables.js';
 
 export const roles = ['all', 'api', 'worker', 'network-sim'] as const;
+export const tlsModes = ['off', 'self-signed'] as const;
+
+/** How the HTTP server serves: plain HTTP, HTTPS with a generated certificate, or with the operator's. */
+export type TlsConfig =
+  { kind: 'off' } | { kind: 'self-signed' } | { kind: 'files'; certFile: string; keyFile: string };
 export type Role = (typeof roles)[number];
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -59,6 +65,8 @@ export interface Config {
   walletLimitsJson: string | null;
   /** Accept test tokens (tok_visa, …) as top-up sources. */
   walletTestTopups: boolean;
+  /** ISO 3166 alpha-2 region national phone numbers are read in (13800000001 in CN is +8613800000001). */
+  phoneRegion: string;
   /** Create demo wallet users at start (default: on for the embedded database, off for PostgreSQL). */
   demoData: boolean;
   /** Default merchant pricing: basis points of each payment (100 = 1 %). */
@@ -71,6 +79,8 @@ export interface Config {
   webDir: string | null;
   /** YUNPAY_TRUST_PROXY: the reverse proxies whose forwarding headers give request.ip and request.protocol. */
   trustProxy: TrustProxy;
+  /** HTTPS: YUNPAY_TLS, YUNPAY_TLS_CERT_FILE and YUNPAY_TLS_KEY_FILE (files resolved against cwd). */
+  tls: TlsConfig;
   /** The card network: where the simulator listens (roles network-sim, all) and the gateway connects. */
   cardNetwork: {
     host: string;
@@ -160,6 +170,17 @@ export function parseMerchantFeeFixed(text: string): Parsed<Record<string, numbe
     value[code] = amount as number;
   }
   return { value };
+}
+
+/** YUNPAY_PHONE_REGION: an ISO 3166 alpha-2 code libphonenumber has metadata for (any case in, upper case out). */
+export function parsePhoneRegion(text: string): Parsed<string> {
+  const region = text.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(region) || !isSupportedCountry(region)) {
+    return {
+      problem: `YUNPAY_PHONE_REGION must be an ISO 3166 alpha-2 region with phone numbering, such as CN, HK or GB (got "${text.slice(0, 16)}")`,
+    };
+  }
+  return { value: region };
 }
 
 /** Names proxy-addr (Fastify's trustProxy) knows for whole ranges. */
@@ -310,6 +331,17 @@ export const configSpec = {
       'Accept Stripe-style test tokens (`tok_visa`, `tok_chargeDeclined`, `tok_insufficientFunds`) as top-up sources and as saved wallet cards.',
     details: 'Set `false` in production.',
   }),
+  phoneRegion: parsedVariable({
+    name: 'YUNPAY_PHONE_REGION',
+    kind: 'string',
+    defaultValue: 'CN',
+    defaultText: code('CN'),
+    parse: parsePhoneRegion,
+    description:
+      'ISO 3166 alpha-2 region whose national phone numbers people may type without a country code (`13800000001` in `CN` is `+86 138 0000 0001`).',
+    details:
+      'For sign-up, sign-in and sending money by phone; numbers are checked and stored as E.164 (libphonenumber).',
+  }),
   demoData: enumVariable({
     name: 'YUNPAY_DEMO_DATA',
     choices: ['true', 'false', 'default'],
@@ -359,6 +391,31 @@ export const configSpec = {
     description: `The reverse proxies whose \`X-Forwarded-For\`, \`-Proto\` and \`-Host\` are believed: their addresses or CIDR ranges, comma-separated (\`10.0.0.0/8,127.0.0.1\`), or a hop count (1–${limits.httpTrustProxyHopsMax}).`,
     details:
       'They give the client IP for per-IP rate limits and https for `Secure` and `__Host-` cookies. Also `loopback`, `linklocal` and `uniquelocal`; a hop count only when clients cannot reach the server but through the proxy. `true` and `/0` are refused. See [docs/identity.md](docs/identity.md#behind-a-reverse-proxy).',
+  }),
+  tls: enumVariable({
+    name: 'YUNPAY_TLS',
+    choices: tlsModes,
+    defaultValue: 'off',
+    description:
+      "`self-signed`: serve HTTPS with a certificate made for this machine's names and addresses, so a phone on the local network gets a secure context (camera, service worker); `off`: HTTP, unless the two files below are set.",
+    details:
+      'The generated certificate is kept in `<data dir>/tls/` and made again when the addresses change or it nears expiry; browsers warn about it once. See [docs/web-apps.md](docs/web-apps.md#on-a-phone).',
+  }),
+  tlsCertFile: parsedVariable<string | null>({
+    name: 'YUNPAY_TLS_CERT_FILE',
+    kind: 'path',
+    defaultValue: null,
+    defaultText: 'unset',
+    parse: (text) => ({ value: text }),
+    description: 'A PEM certificate (with its chain) to serve HTTPS with; set together with `YUNPAY_TLS_KEY_FILE`.',
+  }),
+  tlsKeyFile: parsedVariable<string | null>({
+    name: 'YUNPAY_TLS_KEY_FILE',
+    kind: 'path',
+    defaultValue: null,
+    defaultText: 'unset',
+    parse: (text) => ({ value: text }),
+    description: "The PEM private key of `YUNPAY_TLS_CERT_FILE`'s certificate.",
   }),
   networkHost: parsedVariable({
     name: 'YUNPAY_NETWORK_HOST',
@@ -442,6 +499,14 @@ function crossVariableProblems(values: ConfigValues): string[] {
       "YUNPAY_NETWORK_PORT must name the network simulator's port in role api or worker (0 only works in role all or network-sim)",
     );
   }
+  if ((values.tlsCertFile === null) !== (values.tlsKeyFile === null)) {
+    problems.push('YUNPAY_TLS_CERT_FILE and YUNPAY_TLS_KEY_FILE must be set together');
+  }
+  if (values.tls === 'self-signed' && values.tlsCertFile !== null) {
+    problems.push(
+      'YUNPAY_TLS=self-signed generates a certificate: unset YUNPAY_TLS_CERT_FILE and YUNPAY_TLS_KEY_FILE, or YUNPAY_TLS',
+    );
+  }
   if (values.database.kind === 'postgres' && values.databasePoolSize <= values.ledgerBatchesInFlightMax) {
     // Each batch in flight holds a connection; the API needs at least one more.
     problems.push(
@@ -452,10 +517,22 @@ function crossVariableProblems(values: ConfigValues): string[] {
 }
 
 function toConfig(values: ConfigValues, cwd: string): Config {
-  const { dataDir, webDir, demoData, networkHost, networkPort, networkRequestTimeoutMs, networkPoolSize, ...same } =
-    values;
+  const {
+    dataDir,
+    webDir,
+    demoData,
+    networkHost,
+    networkPort,
+    networkRequestTimeoutMs,
+    networkPoolSize,
+    tls,
+    tlsCertFile,
+    tlsKeyFile,
+    ...same
+  } = values;
   return {
     ...same,
+    tls: tlsConfig(tls, tlsCertFile, tlsKeyFile, cwd),
     dataDir: path.resolve(cwd, dataDir),
     webDir: webDir === null ? null : path.resolve(cwd, webDir),
     demoData: demoData === 'default' ? values.database.kind === 'embedded' : demoData === 'true',
@@ -466,6 +543,18 @@ function toConfig(values: ConfigValues, cwd: string): Config {
       poolSize: networkPoolSize,
     },
   };
+}
+
+function tlsConfig(
+  mode: (typeof tlsModes)[number],
+  certFile: string | null,
+  keyFile: string | null,
+  cwd: string,
+): TlsConfig {
+  if (certFile !== null && keyFile !== null) {
+    return { kind: 'files', certFile: path.resolve(cwd, certFile), keyFile: path.resolve(cwd, keyFile) };
+  }
+  return mode === 'self-signed' ? { kind: 'self-signed' } : { kind: 'off' };
 }
 
 /**

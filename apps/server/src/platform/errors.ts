@@ -82,6 +82,7 @@ export const errorCatalog = {
   refresh_token_invalid: { status: 401, message: 'The refresh token is not valid.' },
   refresh_token_reused: { status: 401, message: 'This refresh token was already used: the session was revoked.' },
   pin_not_set: { status: 409, message: 'Set a payment PIN first.' },
+  phone_invalid: { status: 400, message: 'This is not a valid phone number.' },
   pin_invalid: { status: 403, message: 'The payment PIN is wrong.' },
   pin_locked: { status: 423, message: 'Too many wrong PINs: payments are locked for a while.' },
   // money

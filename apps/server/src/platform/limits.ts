@@ -26,6 +26,10 @@ export const limits = {
   /** YUNPAY_TRUST_PROXY: the largest hop count, and the most addresses or CIDR ranges in its list. */
   httpTrustProxyHopsMax: 10,
   httpTrustProxyAddressesMax: 32,
+  /** YUNPAY_TLS=self-signed: addresses a generated certificate names, its validity, and when it is made again. */
+  tlsAddressesMax: 32,
+  tlsSelfSignedValidityDays: 365,
+  tlsSelfSignedRenewBeforeDays: 30,
   /** Objects in one page of a list response. */
   pageSizeMax: 100,
 

@@ -91,7 +91,9 @@ describe('parseAmount', () => {
     ['-12', 'CNY', 'amount_negative'],
     ['USD 12', 'CNY', 'currency_mismatch'],
     ['', 'CNY', 'amount_invalid'],
-    ['abc', 'CNY', 'currency_mismatch'],
+    // Letters that are no currency code are no amount (issue 14: not "in another currency").
+    ['abc', 'CNY', 'amount_invalid'],
+    ['12 yuan please', 'CNY', 'amount_invalid'],
     ['12a3', 'CNY', 'amount_invalid'],
     ['1,2,3', 'CNY', 'amount_invalid'],
     ['12.5.6', 'CNY', 'amount_invalid'],

@@ -58,11 +58,14 @@ export async function launchBrowser(options: { args?: readonly string[] } = {}):
   });
 }
 
-/** Saves a full-page screenshot as test-artifacts/screenshots/<name>.png and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a screenshot as test-artifacts/screenshots/<name>.png and returns its path: the full page,
+ * or only the viewport (`fullPage: false`) for pages too tall to render whole.
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = path.join(screenshotDir, `${name.replace(/[^A-Za-z0-9_.-]/g, '-')}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;
 }
 

@@ -35,11 +35,13 @@ export async function startPlatform(
   options: Partial<Omit<ServiceOptions, 'db' | 'ledger'>> & {
     webDir?: string;
     trustProxy?: TrustProxy;
+    /** Serve HTTPS with this certificate and key (baseUrl is then https://). */
+    https?: { cert: string; key: string };
     /** What the services see of the ledger (a test's crashing wrapper, say); the real one by default. */
     wrapLedger?: (ledger: Ledger) => Ledger;
   } = {},
 ): Promise<TestPlatform> {
-  const { webDir, trustProxy, wrapLedger, ...serviceOptions } = options;
+  const { webDir, trustProxy, wrapLedger, https, ...serviceOptions } = options;
   const testDb = await openTestDb();
   const logs = new LogCapture();
   const logger = createLogger({ level: 'info', destination: logs });
@@ -60,8 +62,10 @@ export async function startPlatform(
     services,
     ...(webDir === undefined ? {} : { webDir }),
     ...(trustProxy === undefined ? {} : { trustProxy }),
+    ...(https === undefined ? {} : { https }),
   });
-  const baseUrl = await listenOnFreePort(app);
+  const httpUrl = await listenOnFreePort(app);
+  const baseUrl = https === undefined ? httpUrl : httpUrl.replace(/^http:/, 'https:');
   return {
     baseUrl,
     app,

@@ -258,6 +258,11 @@ describe('merchant dashboard', () => {
     await checkScreen('dashboard-payment-timeline');
     await page.getByLabel('Refund amount').fill('5.00');
     await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    // Refunds are confirmed (issue 14): the amount, then the confirmation.
+    await page
+      .getByRole('alertdialog')
+      .getByRole('button', { name: /Confirm refund of .*5\.00/ })
+      .click();
     await page.getByText(/Refund re_\w+ created/).waitFor({ timeout: 15_000 });
     await expect.poll(() => page.getByTestId('refunded').textContent()).toContain('5.00');
     const refunds = await v1(platform.baseUrl, 'GET', `/v1/refunds?payment_intent=${receiptIds[0]}`, {
@@ -269,8 +274,8 @@ describe('merchant dashboard', () => {
 
   it('shows the balance with the daily chart and its table', async () => {
     await page.getByRole('link', { name: 'Balance' }).click();
-    await page.getByRole('img', { name: /Daily volume and fees/ }).waitFor();
-    expect(await page.locator('rect.bar-volume').count()).toBeGreaterThanOrEqual(1);
+    await page.getByRole('img', { name: /daily volume and fees/i }).waitFor();
+    expect(await page.locator('.uplot canvas').count()).toBeGreaterThanOrEqual(1);
     await checkScreen('dashboard-balance');
   });
 
@@ -302,6 +307,8 @@ describe('merchant dashboard', () => {
     await page.locator('table.data tbody tr').first().waitFor();
     expect(await page.content()).not.toContain(merchant.secretKey);
     await checkScreen('dashboard-keys');
+    // A grace period is the default (issue 14); a key believed leaked is rolled "Now".
+    await page.getByLabel('Old key stops working').selectOption({ label: 'Now' });
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Roll secret key' }).click();
     const secret = (await page.getByTestId('new-secret').textContent()) ?? '';

@@ -101,7 +101,7 @@ describe('every page loads clean, signed out', () => {
     });
   }
 
-  it('the landing page links to the wallet, the POS, the dashboard, the API document and health, all live', async () => {
+  it('the landing page links to the wallet, the POS, the dashboard, the API reference and health, all live', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     try {
       const { page, watched } = await openSignedOut(context, '/', (page) => page.getByRole('list').waitFor());
@@ -110,7 +110,7 @@ describe('every page loads clean, signed out', () => {
         .getByRole('list')
         .getByRole('link')
         .evaluateAll((anchors) => anchors.map((anchor) => anchor.getAttribute('href')));
-      expect(links).toEqual(['/app/', '/pos/', '/dashboard/', '/openapi.json', '/readyz']);
+      expect(links).toEqual(['/app/', '/pos/', '/dashboard/', '/docs', '/readyz']);
       for (const href of links) {
         const answer = await fetch(`${platform.baseUrl}${href}`);
         expect({ href, status: answer.status }).toEqual({ href, status: 200 });

@@ -46,7 +46,7 @@ it('a POS sale is paid with the payment code read from the wallet page', async (
   await phone.getByRole('button', { name: 'Top up' }).click();
   await phone.getByLabel('Amount').fill('50');
   await phone.getByRole('button', { name: 'Top up' }).click();
-  await phone.getByText('Topped up CN¥50.00.').waitFor();
+  await phone.getByText('Topped up ¥50.00.').waitFor();
   await phone.locator('nav.tabs').getByRole('link', { name: 'Pay' }).click();
   const digits = phone.locator('.code-digits');
   await digits.waitFor();

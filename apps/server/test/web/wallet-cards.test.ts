@@ -57,7 +57,7 @@ it('saves a card, tops up from it through the card network, and downloads the hi
   const before = cards.simulator.balanceOf('4000056655665556', 'CNY');
   await page.getByLabel('Amount').fill('88');
   await page.getByRole('button', { name: 'Top up', exact: true }).click();
-  await page.getByText('Topped up CN¥88.00.').waitFor();
+  await page.getByText('Topped up ¥88.00.').waitFor();
   expect(cards.simulator.balanceOf('4000056655665556', 'CNY')).toBe(before - 8_800n);
 
   await page.locator('nav.tabs').getByRole('link', { name: 'History' }).click();

@@ -109,15 +109,15 @@ describe('wallet PWA in a real browser', () => {
     await screenshot(alice, 'wallet-top-up');
     await expectAccessible(alice, 'top-up');
     await alice.getByRole('button', { name: 'Top up' }).click();
-    // en-US writes CNY as CN¥ (zh-CN as ¥): Intl.NumberFormat per locale.
-    await alice.getByText('Topped up CN¥1,000.50.').waitFor();
+    // ¥ for CNY in English too (Intl's narrowSymbol), as Alipay and WeChat Pay write it.
+    await alice.getByText('Topped up ¥1,000.50.').waitFor();
 
     // A reload keeps the session through the cookie (the access token lived in memory only).
     await alice.reload();
     await alice.getByRole('heading', { name: 'Top up' }).waitFor();
     await tab(alice, 'Home');
     await alice.getByRole('heading', { name: 'Hello, Alice' }).waitFor();
-    await alice.getByText('CN¥1,000.50').waitFor();
+    await alice.getByText('¥1,000.50').waitFor();
     await screenshot(alice, 'wallet-home');
     await expectAccessible(alice, 'home');
 
@@ -130,15 +130,15 @@ describe('wallet PWA in a real browser', () => {
     await screenshot(alice, 'wallet-send');
     await expectAccessible(alice, 'send');
     await alice.getByRole('button', { name: 'Send', exact: true }).click();
-    await alice.getByText('Sent CN¥12.34 to Bob.').waitFor();
+    await alice.getByText('Sent ¥12.34 to Bob.').waitFor();
 
     // Both histories show it; the receipt has the note.
     await tab(alice, 'History');
-    await alice.locator('.history-row[data-type="p2p_sent"]').getByText('−CN¥12.34').waitFor();
+    await alice.locator('.history-row[data-type="p2p_sent"]').getByText('−¥12.34').waitFor();
     await screenshot(alice, 'wallet-history');
     await expectAccessible(alice, 'history');
     await tab(bob, 'History');
-    await bob.locator('.history-row[data-type="p2p_received"]').getByText('+CN¥12.34').waitFor();
+    await bob.locator('.history-row[data-type="p2p_received"]').getByText('+¥12.34').waitFor();
     await alice.locator('.history-row[data-type="p2p_sent"]').click();
     await alice.getByRole('heading', { name: 'Receipt' }).waitFor();
     await alice.getByText('noodles').waitFor();
@@ -166,11 +166,12 @@ describe('wallet PWA in a real browser', () => {
     await expectAccessible(alice, 'scan');
     await alice.getByLabel('Upload a picture of the QR code').setInputFiles(qrFile);
     await expect.poll(() => alice.locator('.preview-merchant').textContent()).toBe('Lucky Noodles');
-    expect(await alice.locator('.preview-amount').textContent()).toBe('CN¥8.88');
+    expect(await alice.locator('.preview-amount').textContent()).toBe('¥8.88');
     await alice.getByLabel('Payment PIN (6 digits)').fill(pin);
     await screenshot(alice, 'wallet-scan-preview');
-    await alice.getByRole('button', { name: 'Pay CN¥8.88' }).click();
-    await alice.getByText('Paid CN¥8.88 to Lucky Noodles.').waitFor();
+    await alice.getByRole('button', { name: 'Pay ¥8.88' }).click();
+    // A test-mode merchant: the payment is simulated, and the wallet says so (issue 14, defect 5).
+    await alice.getByText('Test payment of ¥8.88 to Lucky Noodles. No money moved.').waitFor();
     const paid = await v1(platform.baseUrl, 'GET', `/v1/payment_intents/${created.body.id}`, {
       key: merchant.secretKey,
     });
@@ -198,6 +199,12 @@ describe('wallet PWA in a real browser', () => {
       },
     });
     expect(till.body).toMatchObject({ status: 'succeeded', amount: 500 });
+    // The wallet notices its code was used at once: a full-screen result, labelled as a test.
+    const result = alice.getByRole('dialog', { name: 'Test payment' });
+    await result.waitFor();
+    expect(await result.textContent()).toContain('Lucky Noodles');
+    await result.getByRole('button', { name: 'Done' }).click();
+    await expect.poll(() => digits.getAttribute('data-code')).not.toBe(code);
 
     // Settings: devices, PIN, language (zh-CN sets <html lang>), sign out.
     await tab(alice, 'Settings');

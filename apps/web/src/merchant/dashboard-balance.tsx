@@ -1,5 +1,7 @@
 import type { Balance, DailyBalanceSummary } from '@yunpay/sdk';
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { DailyChart as DailyBars } from './dashboard-chart.js';
+import { dayStartMs, formatDay } from './dashboard-format.js';
 import { useI18n } from './i18n.js';
 import { formatMoney } from './keypad.js';
 import { errorMessage, merchantClient, merchantSession } from './api.js';
@@ -8,12 +10,16 @@ type DailyRow = DailyBalanceSummary;
 
 const chartDays = 30;
 
-/** The last `days` UTC days, oldest first, as YYYY-MM-DD. */
-function lastDays(days: number): string[] {
+const dayMs = 86_400_000;
+
+/** The last `days` UTC days, oldest first, as YYYY-MM-DD, ending with the newest day the server knows. */
+function lastDays(days: number, rows: DailyRow[]): string[] {
   const today = new Date();
   const todayMs = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+  // The browser's clock may lag the server's: the newest summary day is never left out.
+  const endMs = Math.max(todayMs, ...rows.map((row) => dayStartMs(row.day)));
   return Array.from({ length: days }, (_, index) =>
-    new Date(todayMs - (days - 1 - index) * 86_400_000).toISOString().slice(0, 10),
+    new Date(endMs - (days - 1 - index) * dayMs).toISOString().slice(0, 10),
   );
 }
 
@@ -48,36 +54,42 @@ export function BalancePage() {
   return (
     <section aria-labelledby="balance-title">
       <h2 id="balance-title">{t('balance.title')}</h2>
-      <table className="data">
-        <thead>
-          <tr>
-            <th scope="col">{t('balance.currency')}</th>
-            <th scope="col">{t('balance.available')}</th>
-            <th scope="col">{t('balance.pending')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {currencies.map((currency) => (
-            <tr key={currency}>
-              <th scope="row">{currency.toUpperCase()}</th>
-              <td className="number">
-                {formatMoney(
-                  balance.available.find((entry) => entry.currency === currency)?.amount ?? 0,
-                  currency,
-                  locale,
-                )}
-              </td>
-              <td className="number">
-                {formatMoney(
-                  balance.pending.find((entry) => entry.currency === currency)?.amount ?? 0,
-                  currency,
-                  locale,
-                )}
-              </td>
+      <div className="table-scroll">
+        <table className="data">
+          <thead>
+            <tr>
+              <th scope="col">{t('balance.currency')}</th>
+              <th scope="col" className="number">
+                {t('balance.available')}
+              </th>
+              <th scope="col" className="number">
+                {t('balance.pending')}
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {currencies.map((currency) => (
+              <tr key={currency}>
+                <th scope="row">{currency.toUpperCase()}</th>
+                <td className="number">
+                  {formatMoney(
+                    balance.available.find((entry) => entry.currency === currency)?.amount ?? 0,
+                    currency,
+                    locale,
+                  )}
+                </td>
+                <td className="number">
+                  {formatMoney(
+                    balance.pending.find((entry) => entry.currency === currency)?.amount ?? 0,
+                    currency,
+                    locale,
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <h3>{t('balance.chart', { days: chartDays })}</h3>
       {rows.length === 0 ? (
         <p>{t('balance.none')}</p>
@@ -92,86 +104,66 @@ export function BalancePage() {
   );
 }
 
-/** A small hand-written SVG bar chart (volume and fees per day) with the same numbers as a table. */
+/** Volume and fees per day (uPlot), with the same numbers as a table. */
 function DailyChart({ currency, rows }: { currency: string; rows: DailyRow[] }) {
   const { t, locale } = useI18n();
-  const days = lastDays(chartDays);
-  const byDay = new Map(rows.map((row) => [row.day, row]));
-  const volumeMax = Math.max(1, ...rows.map((row) => row.volume));
-  const width = 640;
-  const height = 200;
-  const padding = 24;
-  const slot = (width - padding * 2) / days.length;
-  const barWidth = Math.max(2, slot * 0.4);
-  const scale = (value: number) => ((height - padding * 2) * value) / volumeMax;
-  const titleId = `chart-title-${currency}`;
-  const descId = `chart-desc-${currency}`;
+  const byDay = useMemo(() => new Map(rows.map((row) => [row.day, row])), [rows]);
+  const days = useMemo(() => lastDays(chartDays, rows), [rows]);
+  const daysMs = useMemo(() => days.map(dayStartMs), [days]);
+  const series = useMemo(
+    () => [
+      { label: t('balance.volume'), values: days.map((day) => byDay.get(day)?.volume ?? 0), color: '#0b5cad' },
+      { label: t('balance.fees'), values: days.map((day) => byDay.get(day)?.fees ?? 0), color: '#c2410c' },
+    ],
+    [t, days, byDay],
+  );
 
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} className="chart-svg">
-        <title id={titleId}>{`${t('balance.chart', { days: chartDays })} (${currency.toUpperCase()})`}</title>
-        <desc id={descId}>{t('balance.chartLabel', { currency: currency.toUpperCase() })}</desc>
-        <line x1={padding} y1={height - padding} x2={width - padding} y2={height - padding} className="chart-axis" />
-        {days.map((day, index) => {
-          const row = byDay.get(day);
-          if (row === undefined) return null;
-          const x = padding + index * slot;
-          const volumeHeight = scale(row.volume);
-          const feeHeight = Math.max(1, scale(row.fees));
-          return (
-            <g key={day}>
-              <rect
-                x={x}
-                y={height - padding - volumeHeight}
-                width={barWidth}
-                height={volumeHeight}
-                className="bar-volume"
-              />
-              <rect
-                x={x + barWidth}
-                y={height - padding - feeHeight}
-                width={barWidth}
-                height={feeHeight}
-                className="bar-fee"
-              />
-            </g>
-          );
-        })}
-        <text x={padding} y={height - 6} className="chart-label">
-          {days[0]}
-        </text>
-        <text x={width - padding} y={height - 6} className="chart-label chart-label-end">
-          {days[days.length - 1]}
-        </text>
-      </svg>
-      <figcaption className="legend">
-        <span className="legend-volume">{t('balance.volume')}</span>{' '}
-        <span className="legend-fee">{t('balance.fees')}</span>
-      </figcaption>
-      <table className="data">
-        <caption>{`${t('balance.chart', { days: chartDays })} (${currency.toUpperCase()})`}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('balance.day')}</th>
-            <th scope="col">{t('balance.volume')}</th>
-            <th scope="col">{t('balance.refunded')}</th>
-            <th scope="col">{t('balance.fees')}</th>
-            <th scope="col">{t('balance.net')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.day}>
-              <th scope="row">{row.day}</th>
-              <td className="number">{formatMoney(row.volume, currency, locale)}</td>
-              <td className="number">{formatMoney(row.refunded, currency, locale)}</td>
-              <td className="number">{formatMoney(row.fees, currency, locale)}</td>
-              <td className="number">{formatMoney(row.net, currency, locale)}</td>
+      <figcaption>{currency.toUpperCase()}</figcaption>
+      <DailyBars
+        daysMs={daysMs}
+        series={series}
+        currency={currency}
+        locale={locale}
+        label={t('balance.chartLabel', { currency: currency.toUpperCase() })}
+        dayLabel={t('balance.day')}
+      />
+      <div className="table-scroll">
+        <table className="data">
+          <caption className="visually-hidden">{`${t('balance.chart', { days: chartDays })} (${currency.toUpperCase()})`}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('balance.day')}</th>
+              <th scope="col" className="number">
+                {t('balance.volume')}
+              </th>
+              <th scope="col" className="number">
+                {t('balance.refunded')}
+              </th>
+              <th scope="col" className="number">
+                {t('balance.fees')}
+              </th>
+              <th scope="col" className="number">
+                {t('balance.net')}
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.day}>
+                <th scope="row">
+                  <time dateTime={row.day}>{formatDay(row.day, locale)}</time>
+                </th>
+                <td className="number">{formatMoney(row.volume, currency, locale)}</td>
+                <td className="number">{formatMoney(row.refunded, currency, locale)}</td>
+                <td className="number">{formatMoney(row.fees, currency, locale)}</td>
+                <td className="number">{formatMoney(row.net, currency, locale)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -1,17 +1,62 @@
 import type { MerchantApiKey } from '@yunpay/sdk';
 import { useCallback, useEffect, useState } from 'react';
-import { useI18n } from './i18n.js';
-import { formatTime } from './keypad.js';
+import { formatDateTime } from './dashboard-format.js';
+import { useI18n, type MessageKey } from './i18n.js';
 import { errorMessage, merchantSession } from './api.js';
 
 type ApiKey = MerchantApiKey;
 
+/**
+ * How long the old secret key keeps working after a roll. As Stripe, a grace period by default: an
+ * integration keeps working while it is updated. "Now" stays (a leaked key); the server caps the
+ * grace at 7 days (merchantKeyRollGraceSMax) and a rolled key stops within 5 s on every node.
+ */
+const graceChoices: { seconds: number; label: MessageKey }[] = [
+  { seconds: 0, label: 'keys.graceNow' },
+  { seconds: 3_600, label: 'keys.grace1h' },
+  { seconds: 86_400, label: 'keys.grace24h' },
+  { seconds: 604_800, label: 'keys.grace7d' },
+];
+const graceDefaultS = 3_600;
+
+const kindLabels: Record<ApiKey['type'], MessageKey> = {
+  secret: 'keys.secret',
+  publishable: 'keys.publishable',
+  restricted: 'keys.restricted',
+};
+
+/** A copy-to-clipboard button that says when it worked. */
+function CopyButton({ value, label }: { value: string; label: string }) {
+  const { t } = useI18n();
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(value);
+      setState('copied');
+    } catch {
+      setState('failed');
+    }
+  }
+  return (
+    <button
+      type="button"
+      className="button secondary copy"
+      aria-label={`${t('keys.copy')} ${label}`}
+      onClick={() => void copy()}
+    >
+      {state === 'copied' ? t('keys.copied') : t('keys.copy')}
+      <span className="visually-hidden" role="status">
+        {state === 'copied' ? t('keys.copied') : ''}
+      </span>
+    </button>
+  );
+}
+
 export function KeysPage() {
   const { t, locale } = useI18n();
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [grace, setGrace] = useState('0');
+  const [grace, setGrace] = useState(String(graceDefaultS));
   const [secret, setSecret] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -33,21 +78,12 @@ export function KeysPage() {
     try {
       const rolled = await merchantSession().apiKeys.roll({ expires_in_s: Number(grace) });
       setSecret(rolled.secret);
-      setCopied(false);
       await load();
     } catch (failure) {
       setError(errorMessage(failure));
     } finally {
       setBusy(false);
     }
-  }
-
-  async function copy() {
-    if (secret === null) return;
-    await navigator.clipboard.writeText(secret).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    );
   }
 
   return (
@@ -61,34 +97,44 @@ export function KeysPage() {
       {keys === null ? (
         <p role="status">{t('loading')}</p>
       ) : (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('keys.type')}</th>
-              <th scope="col">{t('keys.key')}</th>
-              <th scope="col">{t('payments.created')}</th>
-              <th scope="col">{t('keys.expires')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.map((key) => (
-              <tr key={key.id}>
-                <td>{key.type}</td>
-                <td className="mono">{key.redacted}</td>
-                <td>{formatTime(key.created, locale)}</td>
-                <td>{key.expires_at === null ? t('keys.never') : formatTime(key.expires_at, locale)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <>
+          <div className="table-scroll">
+            <table className="data">
+              <thead>
+                <tr>
+                  <th scope="col">{t('keys.type')}</th>
+                  <th scope="col">{t('keys.key')}</th>
+                  <th scope="col">{t('payments.created')}</th>
+                  <th scope="col">{t('keys.expires')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.map((key) => (
+                  <tr key={key.id}>
+                    <td>{t(kindLabels[key.type])}</td>
+                    <td>
+                      <span className="mono">{key.value ?? key.redacted}</span>
+                      {key.value !== null && <CopyButton value={key.value} label={t(kindLabels[key.type])} />}
+                    </td>
+                    <td>{formatDateTime(key.created, locale)}</td>
+                    <td>{key.expires_at === null ? t('keys.never') : formatDateTime(key.expires_at, locale)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {keys.some((key) => key.value !== null) && <p className="hint">{t('keys.publishableHint')}</p>}
+        </>
       )}
       <div className="card roll">
         <div className="field">
           <label htmlFor="roll-grace">{t('keys.grace')}</label>
           <select id="roll-grace" value={grace} onChange={(event) => setGrace(event.target.value)}>
-            <option value="0">{t('keys.graceNow')}</option>
-            <option value="3600">{t('keys.grace1h')}</option>
-            <option value="86400">{t('keys.grace24h')}</option>
+            {graceChoices.map((choice) => (
+              <option key={choice.seconds} value={String(choice.seconds)}>
+                {t(choice.label)}
+              </option>
+            ))}
           </select>
         </div>
         <button type="button" className="button danger" disabled={busy} onClick={() => void roll()}>
@@ -102,9 +148,7 @@ export function KeysPage() {
           <output className="mono secret" data-testid="new-secret">
             {secret}
           </output>
-          <button type="button" className="button secondary" onClick={() => void copy()}>
-            {copied ? t('keys.copied') : t('keys.copy')}
-          </button>
+          <CopyButton value={secret} label={t('keys.newSecret')} />
         </div>
       )}
     </section>

@@ -8,9 +8,10 @@ import {
   type PaymentIntentStatus,
   type Refund,
 } from '@yunpay/sdk';
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { useI18n, type MessageKey } from './i18n.js';
-import { formatMoney, formatTime } from './keypad.js';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { formatDateTime } from './dashboard-format.js';
+import { useI18n, type MessageKey, type Translate } from './i18n.js';
+import { formatMoney } from './keypad.js';
 import type { MerchantSessionInfo } from '@yunpay/sdk';
 import { errorCode, errorMessage, merchantClient } from './api.js';
 
@@ -18,15 +19,96 @@ const pageSize = 100;
 /** Loaded payments kept in the page at most (then the filters must narrow the date range). */
 const loadedMax = 2_000;
 
-const statuses: PaymentIntentStatus[] = [
+/**
+ * What a payment is, in the words of a merchant (Stripe's dashboard too): the API's statuses grouped
+ * and refunds taken into account. The raw status stays in the API; people never see it.
+ */
+export type DisplayStatus =
+  | 'succeeded'
+  | 'partially_refunded'
+  | 'refunded'
+  | 'incomplete'
+  | 'requires_action'
+  | 'requires_capture'
+  | 'processing'
+  | 'canceled';
+
+const displayStatuses: DisplayStatus[] = [
   'succeeded',
+  'partially_refunded',
+  'refunded',
+  'incomplete',
   'requires_action',
-  'requires_payment_method',
-  'requires_confirmation',
   'requires_capture',
   'processing',
   'canceled',
 ];
+
+const statusOfIntent: Record<PaymentIntentStatus, DisplayStatus> = {
+  succeeded: 'succeeded',
+  requires_payment_method: 'incomplete',
+  requires_confirmation: 'incomplete',
+  requires_action: 'requires_action',
+  requires_capture: 'requires_capture',
+  processing: 'processing',
+  canceled: 'canceled',
+};
+
+function latestCharge(intent: PaymentIntent): Charge | null {
+  return typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+}
+
+export function displayStatus(intent: PaymentIntent, charge: Charge | null = latestCharge(intent)): DisplayStatus {
+  if (intent.status === 'succeeded' && charge !== null && charge.amount_refunded > 0) {
+    return charge.amount_refunded >= charge.amount_captured ? 'refunded' : 'partially_refunded';
+  }
+  return statusOfIntent[intent.status];
+}
+
+function StatusBadge({ status }: { status: DisplayStatus }) {
+  const { t } = useI18n();
+  return <span className={`status status-${status}`}>{t(`status.${status}`)}</span>;
+}
+
+/** A charge's or refund's status (succeeded, pending, failed, canceled …) in words. */
+function objectStatus(status: string, t: Translate): string {
+  const known: Record<string, MessageKey> = {
+    succeeded: 'status.succeeded',
+    pending: 'status.pending',
+    failed: 'status.failed',
+    canceled: 'status.canceled',
+    requires_action: 'status.requires_action',
+  };
+  const key = known[status];
+  return key === undefined ? status : t(key);
+}
+
+/**
+ * The POS marks its sales with metadata (yunpay_pos: code | qr) and no English description, so each
+ * dashboard language names them. Sales from before that carry the POS's English text: named the same way.
+ */
+const posEntryDescriptions: Record<string, MessageKey> = { code: 'desc.pos', qr: 'desc.posQr' };
+const legacyPosDescriptions: Record<string, MessageKey> = { 'POS sale': 'desc.pos', 'POS sale (QR)': 'desc.posQr' };
+
+export function describePayment(intent: PaymentIntent, t: Translate): string {
+  const description = intent.description ?? '';
+  const entry = intent.metadata.yunpay_pos;
+  const key =
+    description === '' && entry !== undefined ? posEntryDescriptions[entry] : legacyPosDescriptions[description];
+  return key === undefined ? description : t(key);
+}
+
+/**
+ * Live updates: the merchant API has no push channel, so the list asks /v1/events for what happened
+ * since its last look, every few seconds while the page is visible, for at most half an hour (then a
+ * button resumes it).
+ */
+const liveIntervalMs = 4_000;
+const liveDurationMsMax = 30 * 60 * 1_000;
+/** Payments re-read per poll at most (the rest wait for the next one). */
+const liveIntentsPerPollMax = 20;
+/** Event ids remembered to skip repeats (events of the same second come back with created[gte]). */
+const liveSeenEventsMax = 500;
 
 interface Filters {
   search: string;
@@ -47,12 +129,14 @@ function createdFilter(filters: Filters): CreatedFilter | undefined {
 }
 
 /** The filters /v1 cannot apply (status, amount, text), applied to the loaded pages. */
-function matches(intent: PaymentIntent, filters: Filters, currency: string): boolean {
-  if (filters.status !== '' && intent.status !== filters.status) return false;
+function matches(intent: PaymentIntent, filters: Filters, currency: string, t: Translate): boolean {
+  if (filters.status !== '' && displayStatus(intent) !== filters.status) return false;
   const search = filters.search.trim().toLowerCase();
   if (search !== '') {
     const customer = typeof intent.customer === 'string' ? intent.customer : (intent.customer?.id ?? '');
-    const haystack = [intent.id, intent.description ?? '', customer].join(' ').toLowerCase();
+    const haystack = [intent.id, intent.description ?? '', describePayment(intent, t), customer]
+      .join(' ')
+      .toLowerCase();
     if (!haystack.includes(search)) return false;
   }
   const min = filters.min === '' ? null : tryParseAmount(filters.min, currency);
@@ -60,6 +144,95 @@ function matches(intent: PaymentIntent, filters: Filters, currency: string): boo
   if (min?.ok === true && intent.amount < min.amountMinor) return false;
   if (max?.ok === true && intent.amount > max.amountMinor) return false;
   return true;
+}
+
+function paymentIntentOf(event: Event): string | null {
+  const object = event.data.object;
+  if (object.object === 'payment_intent' && typeof object.id === 'string') return object.id;
+  return typeof object.payment_intent === 'string' ? object.payment_intent : null;
+}
+
+function inRange(intent: PaymentIntent, created: CreatedFilter | undefined): boolean {
+  if (created === undefined || typeof created === 'number') return created === undefined || intent.created === created;
+  return (
+    (created.gte === undefined || intent.created >= created.gte) &&
+    (created.lte === undefined || intent.created <= created.lte)
+  );
+}
+
+function useLivePayments({
+  created,
+  setLoaded,
+}: {
+  created: CreatedFilter | undefined;
+  setLoaded: (update: (current: PaymentIntent[]) => PaymentIntent[]) => void;
+}): { running: boolean; resume: () => void } {
+  const [startedMs, setStartedMs] = useState<number | null>(() => Date.now());
+  const seen = useRef(new Set<string>());
+
+  useEffect(() => {
+    if (startedMs === null) return;
+    let stopped = false;
+    const client = merchantClient();
+    const remember = (id: string) => {
+      seen.current.add(id);
+      // Oldest first out: a Set iterates in insertion order.
+      if (seen.current.size > liveSeenEventsMax) seen.current.delete(seen.current.values().next().value ?? id);
+    };
+    const merge = (intent: PaymentIntent) =>
+      setLoaded((current) => {
+        const index = current.findIndex((entry) => entry.id === intent.id);
+        if (index !== -1) return current.map((entry) => (entry.id === intent.id ? intent : entry));
+        if (!inRange(intent, created)) return current;
+        return [intent, ...current].sort((a, b) => b.created - a.created).slice(0, loadedMax);
+      });
+    const follow = async () => {
+      // The server's clock, not this browser's: start from the newest event there is.
+      let since = 0;
+      try {
+        const latest = await client.events.list({ limit: 1 });
+        const newest = latest.data[0];
+        if (newest !== undefined) {
+          since = newest.created;
+          remember(newest.id);
+        }
+      } catch {
+        // The next poll starts from the beginning of the range it is given.
+      }
+      while (!stopped) {
+        await new Promise((resolve) => window.setTimeout(resolve, liveIntervalMs));
+        if (stopped) return;
+        if (Date.now() - startedMs > liveDurationMsMax) {
+          setStartedMs(null);
+          return;
+        }
+        if (document.visibilityState !== 'visible') continue;
+        try {
+          const page = await client.events.list({ limit: 100, created: { gte: since } });
+          const ids = new Set<string>();
+          for (const event of page.data) {
+            if (seen.current.has(event.id)) continue;
+            remember(event.id);
+            since = Math.max(since, event.created);
+            const id = paymentIntentOf(event);
+            if (id !== null) ids.add(id);
+          }
+          for (const id of [...ids].slice(0, liveIntentsPerPollMax)) {
+            if (stopped) return;
+            merge(await client.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+          }
+        } catch {
+          // A failed poll is retried by the next one; the list keeps what it has.
+        }
+      }
+    };
+    void follow();
+    return () => {
+      stopped = true;
+    };
+  }, [startedMs, created, setLoaded]);
+
+  return { running: startedMs !== null, resume: () => setStartedMs(Date.now()) };
 }
 
 export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
@@ -78,6 +251,8 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
     try {
       const page = await merchantClient().paymentIntents.list({
         limit: pageSize,
+        // The charge says how much was refunded ("Partially refunded").
+        expand: ['data.latest_charge'],
         ...(created === undefined ? {} : { created }),
         ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
       });
@@ -98,7 +273,8 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
     void load(undefined, created);
   }, [load, created]);
 
-  const shown = loaded.filter((intent) => matches(intent, filters, currency));
+  const live = useLivePayments({ created, setLoaded });
+  const shown = loaded.filter((intent) => matches(intent, filters, currency, t));
 
   function apply(event: FormEvent) {
     event.preventDefault();
@@ -131,9 +307,9 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
             onChange={(event) => setDraft({ ...draft, status: event.target.value })}
           >
             <option value="">{t('payments.any')}</option>
-            {statuses.map((status) => (
+            {displayStatuses.map((status) => (
               <option key={status} value={status}>
-                {status}
+                {t(`status.${status}`)}
               </option>
             ))}
           </select>
@@ -155,37 +331,54 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
         {busy ? t('loading') : t('payments.shown', { shown: shown.length, loaded: loaded.length })}
         {!busy && hasMore ? ` ${t('payments.more')}` : ''}
       </p>
+      <p className="hint live">
+        {live.running ? (
+          t('payments.live')
+        ) : (
+          <>
+            {t('payments.livePaused')}{' '}
+            <button type="button" className="button secondary" onClick={live.resume}>
+              {t('payments.liveResume')}
+            </button>
+          </>
+        )}
+      </p>
       {shown.length === 0 && !busy ? (
         <p>{t('payments.none')}</p>
       ) : (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('payments.id')}</th>
-              <th scope="col">{t('payments.amount')}</th>
-              <th scope="col">{t('payments.status')}</th>
-              <th scope="col">{t('payments.description')}</th>
-              <th scope="col">{t('payments.created')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((intent) => (
-              <tr key={intent.id}>
-                <td>
-                  <a href={`#/payments/${intent.id}`} className="mono">
-                    {intent.id}
-                  </a>
-                </td>
-                <td className="number">{formatMoney(intent.amount, intent.currency, locale)}</td>
-                <td>
-                  <span className={`status status-${intent.status}`}>{intent.status}</span>
-                </td>
-                <td>{intent.description ?? ''}</td>
-                <td>{formatTime(intent.created, locale)}</td>
+        <div className="table-scroll">
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('payments.id')}</th>
+                <th scope="col" className="number">
+                  {t('payments.amount')}
+                </th>
+                <th scope="col">{t('payments.status')}</th>
+                <th scope="col">{t('payments.description')}</th>
+                <th scope="col">{t('payments.created')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {shown.map((intent) => (
+                <tr key={intent.id}>
+                  <td>
+                    <a href={`#/payments/${intent.id}`} className="mono">
+                      {intent.id}
+                    </a>
+                  </td>
+                  <td className="number">{formatMoney(intent.amount, intent.currency, locale)}</td>
+                  <td>
+                    <StatusBadge status={displayStatus(intent)} />
+                    {!intent.livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
+                  </td>
+                  <td>{describePayment(intent, t)}</td>
+                  <td>{formatDateTime(intent.created, locale)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {hasMore && loaded.length < loadedMax && (
         <button
@@ -239,7 +432,13 @@ export function PaymentDetail({ id }: { id: string }) {
   const [refundText, setRefundText] = useState('');
   const [refundNotice, setRefundNotice] = useState<string | null>(null);
   const [refundError, setRefundError] = useState<string | null>(null);
+  /** The amount (minor units) the merchant asked to refund, awaiting their confirmation. */
+  const [refundPending, setRefundPending] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
+  const confirmRef = useRef<HTMLButtonElement | null>(null);
+  useEffect(() => {
+    if (refundPending !== null) confirmRef.current?.focus();
+  }, [refundPending]);
 
   const reload = useCallback(async () => {
     try {
@@ -271,14 +470,14 @@ export function PaymentDetail({ id }: { id: string }) {
   if (charge !== null) {
     entries.push({
       at: charge.created,
-      text: `${t('tl.charge', { id: charge.id })} — ${charge.status}`,
+      text: `${t('tl.charge', { id: charge.id })} — ${objectStatus(charge.status, t)}`,
       key: charge.id,
     });
   }
   for (const refund of refunds) {
     entries.push({
       at: refund.created,
-      text: `${t('tl.refund', { id: refund.id, amount: money(refund.amount) })} — ${refund.status}`,
+      text: `${t('tl.refund', { id: refund.id, amount: money(refund.amount) })} — ${objectStatus(refund.status, t)}`,
       key: refund.id,
     });
   }
@@ -292,7 +491,8 @@ export function PaymentDetail({ id }: { id: string }) {
   }
   entries.sort((a, b) => a.at - b.at);
 
-  async function refund(event: FormEvent) {
+  // A refund moves money back and cannot be undone: the amount first, then an explicit confirmation.
+  function review(event: FormEvent) {
     event.preventDefault();
     setRefundError(null);
     setRefundNotice(null);
@@ -301,12 +501,22 @@ export function PaymentDetail({ id }: { id: string }) {
       setRefundError(parsed.message);
       return;
     }
+    if (parsed.amountMinor <= 0 || parsed.amountMinor > remaining) {
+      setRefundError(t('detail.refundHint', { amount: money(remaining) }));
+      return;
+    }
+    setRefundPending(parsed.amountMinor);
+  }
+
+  async function refund(amountMinor: number) {
     setBusy(true);
     try {
-      const created = await merchantClient().refunds.create({ payment_intent: intent.id, amount: parsed.amountMinor });
+      const created = await merchantClient().refunds.create({ payment_intent: intent.id, amount: amountMinor });
+      setRefundPending(null);
       setRefundNotice(t('detail.refundDone', { id: created.id }));
       await reload();
     } catch (failure) {
+      setRefundPending(null);
       setRefundError(`${errorCode(failure)}: ${errorMessage(failure)}`);
     } finally {
       setBusy(false);
@@ -324,21 +534,22 @@ export function PaymentDetail({ id }: { id: string }) {
         <dd>{money(intent.amount)}</dd>
         <dt>{t('payments.status')}</dt>
         <dd>
-          <span className={`status status-${intent.status}`}>{intent.status}</span>
+          <StatusBadge status={displayStatus(intent, charge)} />
+          {!intent.livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
         </dd>
         <dt>{t('detail.refunded')}</dt>
         <dd data-testid="refunded">{money(charge?.amount_refunded ?? 0)}</dd>
         <dt>{t('payments.description')}</dt>
-        <dd>{intent.description ?? '—'}</dd>
+        <dd>{describePayment(intent, t) || '—'}</dd>
         <dt>{t('payments.created')}</dt>
-        <dd>{formatTime(intent.created, locale)}</dd>
+        <dd>{formatDateTime(intent.created, locale)}</dd>
       </dl>
 
       <h3>{t('detail.timeline')}</h3>
       <ol className="timeline">
         {entries.map((entry) => (
           <li key={entry.key}>
-            <time dateTime={new Date(entry.at * 1000).toISOString()}>{formatTime(entry.at, locale)}</time>
+            <time dateTime={new Date(entry.at * 1000).toISOString()}>{formatDateTime(entry.at, locale)}</time>
             <span>{entry.text}</span>
           </li>
         ))}
@@ -349,8 +560,8 @@ export function PaymentDetail({ id }: { id: string }) {
           <h3>{t('detail.refunds')}</h3>
           <ul className="refunds">
             {refunds.map((item) => (
-              <li key={item.id} className="mono">
-                {item.id} — {money(item.amount)} — {item.status}
+              <li key={item.id}>
+                <span className="mono">{item.id}</span> — {money(item.amount)} — {objectStatus(item.status, t)}
               </li>
             ))}
           </ul>
@@ -358,22 +569,52 @@ export function PaymentDetail({ id }: { id: string }) {
       )}
 
       {charge !== null && remaining > 0 && (
-        <form className="card refund-form" onSubmit={(event) => void refund(event)}>
+        <form className="card refund-form" onSubmit={review}>
           <h3>{t('detail.refund')}</h3>
           <label htmlFor="refund-amount">{t('detail.refundAmount')}</label>
           <input
             id="refund-amount"
             inputMode="decimal"
             value={refundText}
-            onChange={(event) => setRefundText(event.target.value)}
+            onChange={(event) => {
+              setRefundText(event.target.value);
+              setRefundPending(null);
+            }}
             aria-describedby="refund-hint"
+            disabled={refundPending !== null}
           />
           <p id="refund-hint" className="hint">
             {t('detail.refundHint', { amount: money(remaining) })}
           </p>
-          <button type="submit" className="button danger" disabled={busy}>
-            {t('detail.refund')}
-          </button>
+          {refundPending === null ? (
+            <button type="submit" className="button danger" disabled={busy}>
+              {t('detail.refund')}
+            </button>
+          ) : (
+            <div
+              role="alertdialog"
+              aria-labelledby="refund-confirm-title"
+              aria-describedby="refund-confirm-text"
+              className="confirm"
+            >
+              <p id="refund-confirm-title" className="confirm-title">
+                {t('detail.refundConfirmTitle', { amount: money(refundPending) })}
+              </p>
+              <p id="refund-confirm-text">{t('detail.refundConfirmText', { amount: money(refundPending) })}</p>
+              <button
+                type="button"
+                ref={confirmRef}
+                className="button danger"
+                disabled={busy}
+                onClick={() => void refund(refundPending)}
+              >
+                {t('detail.refundConfirm', { amount: money(refundPending) })}
+              </button>
+              <button type="button" className="button secondary" disabled={busy} onClick={() => setRefundPending(null)}>
+                {t('detail.refundBack')}
+              </button>
+            </div>
+          )}
         </form>
       )}
       <div role="status" aria-live="polite">

@@ -1,8 +1,43 @@
 import type { WebhookAttempt, WebhookEndpoint } from '@yunpay/sdk';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useI18n } from './i18n.js';
-import { formatTime } from './keypad.js';
+import { formatDateTime } from './dashboard-format.js';
 import { errorCode, errorMessage, merchantClient } from './api.js';
+
+/**
+ * Hosts the server refuses unless YUNPAY_WEBHOOK_ALLOW_PRIVATE is set: names and literals that are
+ * loopback, private or link-local whatever DNS says. A name resolving to such an address is only
+ * known to the server, whose message then carries the same hint in English.
+ */
+function isPrivateHost(urlText: string): boolean {
+  let host: string;
+  try {
+    host = new URL(urlText).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(host);
+  if (v4 !== null) {
+    const a = Number(v4[1]);
+    const b = Number(v4[2]);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
+  }
+  return host === '::' || host === '::1' || /^f[cd][0-9a-f]{0,2}:/.test(host) || /^fe[89ab][0-9a-f]?:/.test(host);
+}
+
+interface CreateError {
+  text: string;
+  hint: boolean;
+}
 
 export function WebhooksPage() {
   const { t } = useI18n();
@@ -12,6 +47,7 @@ export function WebhooksPage() {
   const [secret, setSecret] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [createError, setCreateError] = useState<CreateError | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -27,9 +63,11 @@ export function WebhooksPage() {
   async function create(event: FormEvent) {
     event.preventDefault();
     setError(null);
+    setCreateError(null);
+    const target = url.trim();
     try {
       const created = await merchantClient().webhookEndpoints.create({
-        url: url.trim(),
+        url: target,
         enabled_events: events
           .split(',')
           .map((name) => name.trim())
@@ -39,7 +77,10 @@ export function WebhooksPage() {
       setUrl('');
       await load();
     } catch (failure) {
-      setError(`${errorCode(failure)}: ${errorMessage(failure)}`);
+      // The stable code stays in the API; people get what it means and what to do.
+      if (errorCode(failure) !== 'url_invalid') setCreateError({ text: errorMessage(failure), hint: false });
+      else if (isPrivateHost(target)) setCreateError({ text: t('webhooks.urlPrivate'), hint: true });
+      else setCreateError({ text: `${t('webhooks.urlRefused')} ${errorMessage(failure)}`, hint: false });
     }
   }
 
@@ -85,6 +126,22 @@ export function WebhooksPage() {
           <output className="mono secret">{secret}</output>
         </div>
       )}
+      {createError !== null && (
+        <div role="alert" className="card error-panel">
+          <p className="error">{createError.text}</p>
+          {createError.hint && (
+            <>
+              <p>{t('webhooks.localTesting')}</p>
+              <ul>
+                <li>{t('webhooks.localTunnel')}</li>
+                <li>
+                  {t('webhooks.localAllowPrivate')} <code>YUNPAY_WEBHOOK_ALLOW_PRIVATE=true</code>
+                </li>
+              </ul>
+            </>
+          )}
+        </div>
+      )}
       {error !== null && (
         <p role="alert" className="error">
           {error}
@@ -95,40 +152,42 @@ export function WebhooksPage() {
       ) : endpoints.length === 0 ? (
         <p>{t('webhooks.none')}</p>
       ) : (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('webhooks.url')}</th>
-              <th scope="col">{t('webhooks.events')}</th>
-              <th scope="col">{t('webhooks.status')}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t('webhooks.attempts')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {endpoints.map((endpoint) => (
-              <tr key={endpoint.id}>
-                <td className="mono">{endpoint.url}</td>
-                <td>{endpoint.enabled_events.join(', ')}</td>
-                <td>{endpoint.status}</td>
-                <td className="row-actions">
-                  <button
-                    type="button"
-                    className="button secondary"
-                    aria-pressed={selected === endpoint.id}
-                    onClick={() => setSelected(endpoint.id)}
-                  >
-                    {t('webhooks.attempts')}
-                  </button>
-                  <button type="button" className="button danger" onClick={() => void remove(endpoint.id)}>
-                    {t('webhooks.delete')}
-                  </button>
-                </td>
+        <div className="table-scroll">
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('webhooks.url')}</th>
+                <th scope="col">{t('webhooks.events')}</th>
+                <th scope="col">{t('webhooks.status')}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('webhooks.attempts')}</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {endpoints.map((endpoint) => (
+                <tr key={endpoint.id}>
+                  <td className="mono">{endpoint.url}</td>
+                  <td>{endpoint.enabled_events.join(', ')}</td>
+                  <td>{endpoint.status}</td>
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="button secondary"
+                      aria-pressed={selected === endpoint.id}
+                      onClick={() => setSelected(endpoint.id)}
+                    >
+                      {t('webhooks.attempts')}
+                    </button>
+                    <button type="button" className="button danger" onClick={() => void remove(endpoint.id)}>
+                      {t('webhooks.delete')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {selected !== null && <Attempts key={selected} endpointId={selected} />}
     </section>
@@ -156,7 +215,7 @@ function Attempts({ endpointId }: { endpointId: string }) {
     setError(null);
     try {
       const delivery = await merchantClient().webhookEndpoints.resend(endpointId, { event: eventId });
-      setNotice(t('webhooks.resent', { time: formatTime(delivery.next_attempt, locale) }));
+      setNotice(t('webhooks.resent', { time: formatDateTime(delivery.next_attempt, locale) }));
     } catch (failure) {
       setError(`${errorCode(failure)}: ${errorMessage(failure)}`);
     }
@@ -181,32 +240,34 @@ function Attempts({ endpointId }: { endpointId: string }) {
       ) : attempts.length === 0 ? (
         <p>{t('webhooks.noAttempts')}</p>
       ) : (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">{t('payments.created')}</th>
-              <th scope="col">{t('webhooks.event')}</th>
-              <th scope="col">{t('webhooks.status')}</th>
-              <th scope="col">
-                <span className="visually-hidden">{t('webhooks.resend')}</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {attempts.map((attempt) => (
-              <tr key={attempt.id} className="attempt">
-                <td>{formatTime(attempt.created, locale)}</td>
-                <td className="mono">{attempt.event}</td>
-                <td>{attempt.status_code ?? attempt.error ?? '—'}</td>
-                <td>
-                  <button type="button" className="button secondary" onClick={() => void resend(attempt.event)}>
-                    {t('webhooks.resend')}
-                  </button>
-                </td>
+        <div className="table-scroll">
+          <table className="data">
+            <thead>
+              <tr>
+                <th scope="col">{t('payments.created')}</th>
+                <th scope="col">{t('webhooks.event')}</th>
+                <th scope="col">{t('webhooks.status')}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('webhooks.resend')}</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {attempts.map((attempt) => (
+                <tr key={attempt.id} className="attempt">
+                  <td>{formatDateTime(attempt.created, locale)}</td>
+                  <td className="mono">{attempt.event}</td>
+                  <td>{attempt.status_code ?? attempt.error ?? '—'}</td>
+                  <td>
+                    <button type="button" className="button secondary" onClick={() => void resend(attempt.event)}>
+                      {t('webhooks.resend')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -1,8 +1,8 @@
-import type { PaymentIntent, WalletDisplayQrCode } from '@yunpay/sdk';
+import { currencyExponent, type PaymentIntent, type WalletDisplayQrCode } from '@yunpay/sdk';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { CameraScanner } from './camera.js';
-import { useI18n } from './i18n.js';
-import { amountMinorOf, formatMoney, formatTime, pressKey, type KeypadKey } from './keypad.js';
+import { useI18n, type MessageKey, type Translate } from './i18n.js';
+import { amountMinorOf, formatMoney, formatTime, keypadKeyOf, pressKey, type KeypadKey } from './keypad.js';
 import type { MerchantSessionInfo } from '@yunpay/sdk';
 import { errorCode, merchantClient } from './api.js';
 
@@ -42,18 +42,69 @@ export function outcomeOf(intent: PaymentIntent): Outcome {
   }
 }
 
+/** The codes that have words in the catalogs (pos.error.<code>). */
+type PosErrorCode<Key = MessageKey> = Key extends `pos.error.${infer Code}` ? Code : never;
+
+/** Every error and cancellation code the POS can meet, each with words for the cashier. */
+const knownErrorCodes = [
+  'payment_code_used',
+  'payment_code_expired',
+  'payment_code_invalid',
+  'offline_limit_exceeded',
+  'insufficient_funds',
+  'limit_exceeded',
+  'wallet_frozen',
+  'wallet_closed',
+  'currency_unsupported',
+  'amount_too_large',
+  'abandoned',
+  'requested_by_customer',
+  'automatic',
+  'duplicate',
+  'fraudulent',
+  'payment_intent_authentication_failure',
+  'payment_intent_unexpected_state',
+  'qr_already_paid',
+  'card_declined',
+  'processing_error',
+  'rate_limited',
+  'unauthorized',
+  'api_key_invalid',
+  'api_key_expired',
+  'network',
+  'timeout',
+] as const satisfies readonly PosErrorCode[];
+
+/** What the cashier reads for a code: never the raw code (it stays in data-code for support). */
+export function errorText(t: Translate, code: string | null): string {
+  const known = (knownErrorCodes as readonly string[]).includes(code ?? '');
+  return t(known ? (`pos.error.${code}` as MessageKey) : 'pos.error.unknown');
+}
+
 const keypadKeys: KeypadKey[] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '00', '0', 'backspace'];
+
+/** True when a key press belongs to a form control (the code field, the language menu, a button's Enter). */
+function typedIntoControl(event: KeyboardEvent): boolean {
+  const target = event.target as HTMLElement | null;
+  if (target === null) return false;
+  if (target.closest('input, select, textarea, [contenteditable="true"]') !== null) return true;
+  return event.key === 'Enter' && target.closest('button, a') !== null;
+}
 
 export function PosApp({ session }: { session: MerchantSessionInfo }) {
   const { t, locale } = useI18n();
   const currency = session.account.default_currency;
-  const [digits, setDigits] = useState('');
+  const exponent = currencyExponent(currency) ?? 0;
+  const [entry, setEntry] = useState('');
   const [phase, setPhase] = useState<Phase>('keypad');
+  /** How the last attempt was made: Try again repeats it for the same sale. */
+  const [method, setMethod] = useState<'scan' | 'qr'>('scan');
   const [intent, setIntent] = useState<PaymentIntent | null>(null);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [canceling, setCanceling] = useState(false);
   const followRef = useRef<AbortController | null>(null);
-  const amountMinor = amountMinorOf(digits);
+  const amountMinor = amountMinorOf(entry, exponent);
   const amountText = formatMoney(amountMinor, currency, locale);
 
   const stopFollowing = useCallback(() => {
@@ -108,6 +159,7 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
         setNotice(t('pos.enterAmount'));
         return;
       }
+      setMethod('scan');
       setNotice(null);
       setOutcome({ kind: 'processing' });
       setPhase('outcome');
@@ -116,7 +168,8 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
           amount: amountMinor,
           currency,
           confirm: true,
-          description: 'POS sale',
+          // No English baked in: the dashboard names POS sales in its own language (issue 14).
+          metadata: { yunpay_pos: 'code' },
           payment_method_data: { type: 'wallet', wallet: { code } },
         });
         show(created);
@@ -127,11 +180,12 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
     [amountMinor, currency, show, t],
   );
 
-  async function showQr() {
+  const showQr = useCallback(async () => {
     if (amountMinor <= 0) {
       setNotice(t('pos.enterAmount'));
       return;
     }
+    setMethod('qr');
     setNotice(null);
     setOutcome({ kind: 'processing' });
     try {
@@ -139,7 +193,7 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
         amount: amountMinor,
         currency,
         confirm: true,
-        description: 'POS sale (QR)',
+        metadata: { yunpay_pos: 'qr' },
         payment_method_data: { type: 'wallet' },
       });
       setPhase('qr');
@@ -148,21 +202,85 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
       setPhase('outcome');
       setOutcome({ kind: 'declined', code: errorCode(error) });
     }
-  }
+  }, [amountMinor, currency, show, t]);
 
-  function newSale() {
+  const startScan = useCallback(() => {
+    if (amountMinor > 0) {
+      setNotice(null);
+      setPhase('scan');
+    } else {
+      setNotice(t('pos.enterAmount'));
+    }
+  }, [amountMinor, t]);
+
+  /** Back to the keypad with the amount kept: the same sale, to be paid another way or again. */
+  const backToSale = useCallback(() => {
     stopFollowing();
-    setDigits('');
     setIntent(null);
     setOutcome(null);
-    setNotice(null);
     setPhase('keypad');
+  }, [stopFollowing]);
+
+  function newSale() {
+    backToSale();
+    setEntry('');
+    setNotice(null);
   }
+
+  /** The same sale again, the same way: a new payment intent for the same amount. */
+  function tryAgain() {
+    backToSale();
+    setNotice(null);
+    if (method === 'qr') void showQr();
+    else setPhase('scan');
+  }
+
+  /** Cancels the waiting payment on the server (the customer can no longer pay or approve it). */
+  async function cancelPayment() {
+    if (intent === null) return backToSale();
+    stopFollowing();
+    setCanceling(true);
+    try {
+      await merchantClient().paymentIntents.cancel(intent.id);
+      setNotice(null);
+      backToSale();
+    } catch (error) {
+      // Paid or declined meanwhile: say so, and show what the payment became.
+      const current = await merchantClient()
+        .paymentIntents.retrieve(intent.id)
+        .catch(() => null);
+      setNotice(current === null ? errorText(t, errorCode(error)) : t('pos.cancelFailed'));
+      if (current !== null) show(current);
+    } finally {
+      setCanceling(false);
+    }
+  }
+
+  // A physical keyboard works the keypad: digits, the decimal point, Backspace, Escape and Enter.
+  useEffect(() => {
+    if (phase !== 'keypad') return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || typedIntoControl(event)) return;
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        startScan();
+        return;
+      }
+      const key = keypadKeyOf(event.key);
+      if (key === null) return;
+      event.preventDefault();
+      setNotice(null);
+      setEntry((current) => pressKey(current, key, exponent));
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [phase, exponent, startScan]);
 
   const qr: WalletDisplayQrCode | null =
     intent?.next_action?.type === 'wallet_display_qr_code'
       ? (intent.next_action as { wallet_display_qr_code: WalletDisplayQrCode }).wallet_display_qr_code
       : null;
+  const failed = outcome?.kind === 'declined' || outcome?.kind === 'canceled';
 
   return (
     <main className="page pos">
@@ -175,6 +293,17 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
         </output>
       </section>
 
+      {/* First after the amount: at 360×800 the cashier sees the state without scrolling. */}
+      <div role="status" aria-live="polite" className="outcome-region">
+        {outcome !== null && <OutcomeBanner outcome={outcome} livemode={intent?.livemode ?? session.livemode} />}
+      </div>
+
+      {notice !== null && (
+        <p role="alert" className="error">
+          {notice}
+        </p>
+      )}
+
       {phase === 'keypad' && (
         <>
           <div className="keypad" role="group" aria-label={t('pos.keypad')}>
@@ -183,22 +312,18 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
                 key={key}
                 type="button"
                 className="key"
-                onClick={() => setDigits((current) => pressKey(current, key))}
+                onClick={() => setEntry((current) => pressKey(current, key, exponent))}
                 aria-label={key === 'backspace' ? t('pos.backspace') : undefined}
               >
                 {key === 'backspace' ? '⌫' : key}
               </button>
             ))}
-            <button type="button" className="key key-wide secondary" onClick={() => setDigits('')}>
+            <button type="button" className="key key-wide secondary" onClick={() => setEntry('')}>
               {t('pos.clear')}
             </button>
           </div>
           <div className="actions">
-            <button
-              type="button"
-              className="button primary"
-              onClick={() => (amountMinor > 0 ? setPhase('scan') : setNotice(t('pos.enterAmount')))}
-            >
+            <button type="button" className="button primary" onClick={startScan}>
               {t('pos.scan')}
             </button>
             <button type="button" className="button primary" onClick={() => void showQr()}>
@@ -208,7 +333,7 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
         </>
       )}
 
-      {phase === 'scan' && <ScanPanel onCode={(code) => void chargeCode(code)} onCancel={() => setPhase('keypad')} />}
+      {phase === 'scan' && <ScanPanel onCode={(code) => void chargeCode(code)} onCancel={backToSale} />}
 
       {phase === 'qr' && qr !== null && (
         <section className="card qr-panel" aria-labelledby="qr-title">
@@ -221,27 +346,22 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
             height={240}
           />
           <p className="hint">{t('pos.qrHint')}</p>
-          <button type="button" className="button secondary" onClick={newSale}>
-            {t('pos.cancel')}
-          </button>
+          <CancelButton canceling={canceling} onCancel={() => void cancelPayment()} />
         </section>
       )}
 
-      {notice !== null && (
-        <p role="alert" className="error">
-          {notice}
-        </p>
+      {phase === 'outcome' && outcome?.kind === 'awaiting' && (
+        <div className="actions">
+          <CancelButton canceling={canceling} onCancel={() => void cancelPayment()} />
+        </div>
       )}
-
-      <div role="status" aria-live="polite" className="outcome-region">
-        {outcome !== null && <OutcomeBanner outcome={outcome} />}
-      </div>
 
       {phase === 'outcome' && outcome !== null && outcome.kind !== 'processing' && outcome.kind !== 'awaiting' && (
         <>
           {intent !== null && outcome.kind === 'succeeded' && (
             <section className="card receipt" aria-labelledby="receipt-title">
               <h2 id="receipt-title">{t('pos.receipt')}</h2>
+              {!intent.livemode && <p className="test-note">{t('pos.testPayment')}</p>}
               <dl>
                 <dt>{t('pos.merchant')}</dt>
                 <dd>{session.account.name}</dd>
@@ -254,16 +374,32 @@ export function PosApp({ session }: { session: MerchantSessionInfo }) {
               </dl>
             </section>
           )}
-          <button type="button" className="button primary" onClick={newSale}>
-            {t('pos.newSale')}
-          </button>
+          <div className="actions">
+            {failed && (
+              <button type="button" className="button primary" onClick={tryAgain}>
+                {t('pos.tryAgain')}
+              </button>
+            )}
+            <button type="button" className={failed ? 'button secondary' : 'button primary'} onClick={newSale}>
+              {t('pos.newSale')}
+            </button>
+          </div>
         </>
       )}
     </main>
   );
 }
 
-function OutcomeBanner({ outcome }: { outcome: Outcome }) {
+function CancelButton({ canceling, onCancel }: { canceling: boolean; onCancel: () => void }) {
+  const { t } = useI18n();
+  return (
+    <button type="button" className="button secondary" onClick={onCancel} disabled={canceling} aria-busy={canceling}>
+      {canceling ? t('pos.canceling') : t('pos.cancel')}
+    </button>
+  );
+}
+
+function OutcomeBanner({ outcome, livemode }: { outcome: Outcome; livemode: boolean }) {
   const { t } = useI18n();
   switch (outcome.kind) {
     case 'processing':
@@ -287,24 +423,26 @@ function OutcomeBanner({ outcome }: { outcome: Outcome }) {
       );
     case 'succeeded':
       return (
-        <p className="outcome outcome-succeeded" data-outcome="succeeded">
-          ✓ {t('pos.succeeded')}
-        </p>
+        <div className="outcome outcome-succeeded" data-outcome="succeeded" data-livemode={String(livemode)}>
+          <p className="outcome-title">
+            ✓ {t('pos.succeeded')}
+            {!livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
+          </p>
+          {!livemode && <p>{t('pos.testPayment')}</p>}
+        </div>
       );
     case 'canceled':
       return (
-        <p className="outcome outcome-declined" data-outcome="canceled">
-          {t('pos.canceled')}
-          {outcome.code === null ? '' : ` (${outcome.code})`}
-        </p>
+        <div className="outcome outcome-declined" data-outcome="canceled" data-code={outcome.code ?? ''}>
+          <p className="outcome-title">✗ {t('pos.canceled')}</p>
+          {outcome.code !== null && <p>{errorText(t, outcome.code)}</p>}
+        </div>
       );
     case 'declined':
       return (
-        <div className="outcome outcome-declined" data-outcome="declined">
+        <div className="outcome outcome-declined" data-outcome="declined" data-code={outcome.code}>
           <p className="outcome-title">✗ {t('pos.declined')}</p>
-          <p>
-            {t('pos.errorCode')}: <code>{outcome.code}</code>
-          </p>
+          <p>{errorText(t, outcome.code)}</p>
         </div>
       );
   }

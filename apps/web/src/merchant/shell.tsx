@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { LanguageSwitch, useI18n, type MessageKey } from './i18n.js';
 import type { MerchantSessionInfo } from '@yunpay/sdk';
 import { errorMessage, merchantSession } from './api.js';
+import { SignUpForm } from './sign-up.js';
 
 /** Sign-in, header (merchant, mode, language, sign-out) and the signed-in app below. */
 export function MerchantShell({
@@ -81,6 +82,7 @@ function SignInForm({
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(initialError);
+  const [signingUp, setSigningUp] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -96,6 +98,8 @@ function SignInForm({
       setBusy(false);
     }
   }
+
+  if (signingUp) return <SignUpForm onSignedIn={onSignedIn} onCancel={() => setSigningUp(false)} />;
 
   return (
     <main className="page narrow">
@@ -124,6 +128,9 @@ function SignInForm({
             {error}
           </p>
         )}
+        <button type="button" className="button link" onClick={() => setSigningUp(true)}>
+          {t('signup.open')}
+        </button>
       </form>
     </main>
   );

@@ -5,7 +5,24 @@ import { currencyExponent, formatAmount, tryParseAmount, type ParseAmountErrorCo
  * (Intl.NumberFormat per currency and locale, parsing without floats).
  */
 export function formatMoney(amountMinor: number, currency: string, locale: string): string {
-  return formatAmount(amountMinor, currency, locale);
+  // ¥ for CNY in every language, as Alipay and WeChat Pay write it (English's own symbol is CN¥).
+  // Other currencies keep the locale's symbol (US$, HK$ in zh-CN) so that a bare $ stays unambiguous.
+  const currencyDisplay = currency.toUpperCase() === 'CNY' ? 'narrowSymbol' : 'symbol';
+  return formatAmount(amountMinor, currency, locale, { currencyDisplay });
+}
+
+/**
+ * A currency as people of the locale name it: 人民币, 港元, 美元 in Chinese (never a bare ISO
+ * code in Chinese text), the ISO code (CNY, HKD) in English, where it is the usual label.
+ */
+export function currencyName(currency: string, locale: string): string {
+  const code = currency.toUpperCase();
+  if (!locale.startsWith('zh')) return code;
+  try {
+    return new Intl.DisplayNames([locale], { type: 'currency', fallback: 'code' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
 }
 
 export type MoneyInput = { ok: true; amountMinor: number } | { ok: false; code: ParseAmountErrorCode | 'amount_zero' };

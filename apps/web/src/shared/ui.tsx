@@ -57,10 +57,17 @@ export function Alert(props: { children: ReactNode; tone?: 'error' | 'success' |
 }
 
 /** A 6-digit PIN field: numeric keypad on phones, never autofilled. */
-export function PinField(props: { label: string; value: string; onChange: (value: string) => void; name?: string }) {
+export function PinField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  name?: string;
+  error?: string | null;
+}) {
   return (
     <Field
       label={props.label}
+      error={props.error ?? null}
       name={props.name ?? 'pin'}
       type="password"
       inputMode="numeric"

@@ -1,15 +1,15 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { YunpayApiError, type Me, type Notification } from '@yunpay/sdk';
 import { I18nProvider } from '../shared/i18n.js';
 import { clearOfflineKeys } from './offline-key-store.js';
 import { ApprovalPrompt } from './approvals.js';
 import { AuthScreen } from './auth.js';
-import { createWalletClient, type AppWalletClient } from './client.js';
+import { type AppWalletClient, createWalletClient, deviceNameShown } from './client.js';
 import { WalletContext, usePath, useText, type WalletContextValue } from './context.js';
 import { HistoryScreen, ReceiptScreen } from './history.js';
 import { catalogs, type MessageKey } from './messages.js';
 import { HomeScreen, SendScreen, TopUpScreen } from './money-screens.js';
-import { PayScreen } from './pay.js';
+import { PayScreen, paymentMadeOf } from './pay.js';
 import { ScanScreen } from './scan.js';
 import { SettingsScreen } from './settings.js';
 
@@ -46,13 +46,38 @@ function Screen(props: { path: string }) {
 }
 
 function notificationText(notification: Notification, t: ReturnType<typeof useText>): string {
-  const data = notification.data as { amount?: unknown; currency?: unknown };
+  const data = notification.data as { amount?: unknown; currency?: unknown; from?: unknown; from_phone?: unknown };
   if (notification.type === 'money.received' && typeof data.amount === 'number' && typeof data.currency === 'string') {
-    return t.t('notify.received', { amount: t.money(data.amount, data.currency) });
+    const amount = t.money(data.amount, data.currency);
+    const name = typeof data.from === 'string' && data.from !== '' ? data.from : null;
+    const phone = typeof data.from_phone === 'string' && data.from_phone !== '' ? data.from_phone : null;
+    if (name !== null && phone !== null) return t.t('notify.receivedFromPhone', { amount, name, phone });
+    if (name !== null) return t.t('notify.receivedFrom', { amount, name });
+    return t.t('notify.received', { amount });
+  }
+  const paid = paymentMadeOf(notification);
+  if (paid !== null) {
+    const values = { amount: t.money(paid.amount, paid.currency), merchant: paid.to };
+    return t.t(paid.livemode ? 'notify.paid' : 'notify.paidTest', values);
+  }
+  if (notification.type === 'security.new_device') {
+    const deviceName = (notification.data as { device_name?: unknown }).device_name;
+    const device = typeof deviceName === 'string' ? deviceNameShown(deviceName, t.t) : t.t('device.browser');
+    return t.t('notify.security.new_device', { device });
   }
   const known = `notify.${notification.type}` as MessageKey;
   const text = t.t(known);
   return text === known ? t.t('notify.generic', { type: notification.type }) : text;
+}
+
+/**
+ * Notifications a screen already answers for itself: the Top-up screen says "Topped up ¥50.00.",
+ * Send, Scan and Pay say what was paid. A toast saying it again would show every answer twice.
+ */
+function reportedByScreen(path: string, type: string): boolean {
+  if (path === '/topup') return type.startsWith('topup.');
+  if (path === '/send' || path === '/scan' || path === '/pay') return type === 'payment.made';
+  return false;
 }
 
 function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => void; onSignedOut: () => void }) {
@@ -61,8 +86,13 @@ function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => v
   const [path, navigate] = usePath();
   const [dataVersion, setDataVersion] = useState(0);
   const [approvalVersion, setApprovalVersion] = useState(0);
-  const [toasts, setToasts] = useState<{ id: string; text: string }[]>([]);
+  // Toasts keep the notification, not its text: switching the language rewrites the ones shown.
+  const [toasts, setToasts] = useState<Notification[]>([]);
+  const [latestNotification, setLatestNotification] = useState<Notification | null>(null);
   const moneyMoved = useCallback(() => setDataVersion((value) => value + 1), []);
+  // What the stream reads when a notification arrives: the current screen.
+  const pathRef = useRef(path);
+  pathRef.current = path;
 
   // Live notifications (SSE read with fetch streaming: the stream needs the Authorization header).
   useEffect(() => {
@@ -72,9 +102,10 @@ function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => v
         for await (const notification of props.client.notifications.stream({ signal: controller.signal })) {
           if (notification.type.startsWith('payment.approval')) setApprovalVersion((value) => value + 1);
           if (notification.type !== 'payment.approval_requested') moneyMoved();
-          const toast = { id: notification.id, text: notificationText(notification, text) };
-          setToasts((list) => [...list.slice(-(toastsMax - 1)), toast]);
-          setTimeout(() => setToasts((list) => list.filter((item) => item.id !== toast.id)), toastLifeMs);
+          setLatestNotification(notification);
+          if (reportedByScreen(pathRef.current, notification.type)) continue;
+          setToasts((list) => [...list.slice(-(toastsMax - 1)), notification]);
+          setTimeout(() => setToasts((list) => list.filter((item) => item.id !== notification.id)), toastLifeMs);
         }
       } catch {
         // The stream ended for good (signed out): screens still work without it.
@@ -82,7 +113,7 @@ function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => v
     };
     void run();
     return () => controller.abort();
-    // text changes with the language; the stream should not restart for that.
+    // The screen is read through a ref and toasts are worded when shown: the stream does not restart for either.
   }, [props.client, moneyMoved]);
 
   const signOut = useCallback(async () => {
@@ -94,8 +125,17 @@ function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => v
   }, [props]);
 
   const context = useMemo<WalletContextValue>(
-    () => ({ client: props.client, me: props.me, setMe: props.setMe, navigate, dataVersion, moneyMoved, signOut }),
-    [props.client, props.me, props.setMe, navigate, dataVersion, moneyMoved, signOut],
+    () => ({
+      client: props.client,
+      me: props.me,
+      setMe: props.setMe,
+      navigate,
+      dataVersion,
+      moneyMoved,
+      signOut,
+      latestNotification,
+    }),
+    [props.client, props.me, props.setMe, navigate, dataVersion, moneyMoved, signOut, latestNotification],
   );
   const activeTab = path.startsWith('/history') ? '/history' : path;
   return (
@@ -109,7 +149,7 @@ function SignedIn(props: { client: AppWalletClient; me: Me; setMe: (me: Me) => v
       <div className="toasts" role="status" aria-live="polite">
         {toasts.map((toast) => (
           <p key={toast.id} className="toast">
-            {toast.text}
+            {notificationText(toast, text)}
           </p>
         ))}
       </div>

@@ -72,6 +72,7 @@ export function ApprovalPrompt(props: { version: number }) {
           <p>
             {t('approve.body', { merchant: current.merchant.name, amount: money(current.amount, current.currency) })}
           </p>
+          {current.livemode === false ? <Alert tone="info">{t('scan.testPreview')}</Alert> : null}
           <PinField label={t('common.pin')} name="approval-pin" value={pin} onChange={setPin} />
           {error === null ? null : <Alert>{error}</Alert>}
           <button type="submit" className="primary" disabled={busy}>

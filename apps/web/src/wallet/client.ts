@@ -53,6 +53,26 @@ export function deviceName(): string {
   return `${browser} on ${system}`;
 }
 
+const browsers = ['Edge', 'Chrome', 'Firefox', 'Safari', 'Browser'] as const;
+const systems = ['Android', 'iOS', 'macOS', 'Windows', 'Linux', 'Web'] as const;
+
+/**
+ * A device's name in the language shown. Names this app made (`Chrome on Linux`, kept by the
+ * server as sent at sign-in) are rebuilt from their parts, so Chinese reads "Linux 上的 Chrome";
+ * product names stay as they are. Any other name (another app's, a person's) is shown as given.
+ */
+export function deviceNameShown(name: string, t: I18n<MessageKey>['t']): string {
+  const match = /^([A-Za-z]+) on ([A-Za-z]+)$/.exec(name);
+  if (match === null) return name;
+  const browser = browsers.find((known) => known === match[1]);
+  const system = systems.find((known) => known === match[2]);
+  if (browser === undefined || system === undefined) return name;
+  return t('device.name', {
+    browser: browser === 'Browser' ? t('device.browser') : browser,
+    system: system === 'Web' ? t('device.web') : system,
+  });
+}
+
 /** The wallet's client type: cookie mode, so signIn answers without a refresh token. */
 export type AppWalletClient = WalletClient<true>;
 

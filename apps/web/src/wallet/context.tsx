@@ -1,8 +1,8 @@
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
-import type { Me } from '@yunpay/sdk';
+import type { Me, Notification } from '@yunpay/sdk';
 import type { AppWalletClient } from './client.js';
 import { useI18n } from '../shared/i18n.js';
-import { formatMoney } from '../shared/money.js';
+import { currencyName, formatMoney } from '../shared/money.js';
 import type { MessageKey } from './messages.js';
 
 /** What every signed-in screen reads: the client, the person, navigation and a data version. */
@@ -15,6 +15,8 @@ export interface WalletContextValue {
   dataVersion: number;
   moneyMoved: () => void;
   signOut: () => Promise<void>;
+  /** The last live notification (null until one arrives): the Pay screen notices its code was used. */
+  latestNotification: Notification | null;
 }
 
 export const WalletContext = createContext<WalletContextValue | null>(null);
@@ -37,10 +39,11 @@ export function useText() {
       new Intl.DateTimeFormat(i18n.locale, { dateStyle: 'medium', timeStyle: 'short' }).format(unixSeconds * 1000),
     [i18n.locale],
   );
-  return { ...i18n, money, dateTime };
+  const currency = useCallback((code: string) => currencyName(code, i18n.locale), [i18n.locale]);
+  return { ...i18n, money, dateTime, currency };
 }
 
-/** Paths below /app/: "/" home, "/pay", "/history/wtx_…" … */
+/** Paths below /app/: "/" home, "/pay", "/history/wtx_…" … A #fragment (/settings#pin) is the screen's to read. */
 export function usePath(): [string, (path: string) => void] {
   const read = () => {
     const path = location.pathname.replace(/^\/app/, '');
@@ -54,7 +57,7 @@ export function usePath(): [string, (path: string) => void] {
   }, []);
   const navigate = useCallback((next: string) => {
     history.pushState(null, '', `/app${next}`);
-    setPath(next);
+    setPath(next.split('#')[0] ?? '/');
     scrollTo(0, 0);
   }, []);
   return [path, navigate];

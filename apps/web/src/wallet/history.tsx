@@ -34,6 +34,16 @@ function signed(row: WalletTransaction): 1 | -1 {
   return row.type === 'p2p_sent' || row.type === 'payment' ? -1 : 1;
 }
 
+/**
+ * How a row's amount shows: only money that moved has a sign and a colour (+ green in, − out).
+ * A failed one moved nothing (struck through, grey, no sign); a pending one has not moved yet (grey).
+ */
+function amountLook(row: WalletTransaction): { className: string; sign: string } {
+  if (row.status === 'failed') return { className: 'amount-failed', sign: '' };
+  if (row.status === 'pending') return { className: 'amount-pending', sign: '' };
+  return signed(row) < 0 ? { className: 'amount-out', sign: '−' } : { className: 'amount-in', sign: '+' };
+}
+
 /** `2026-01-31` (a local date from <input type=date>) → unix seconds at the start or end of that day. */
 function dayBound(value: string, end: boolean): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
@@ -174,11 +184,14 @@ export function HistoryScreen() {
                   {row.counterparty === null ? '' : ` · ${row.counterparty.name}`}
                 </span>
                 <span className="muted">
-                  {dateTime(row.created)} · {t(`status.${row.status}` as MessageKey)}
+                  <span className="history-time">{dateTime(row.created)}</span> ·{' '}
+                  <span className="history-status" data-status={row.status}>
+                    {t(`status.${row.status}` as MessageKey)}
+                  </span>
                 </span>
               </span>
-              <span className={signed(row) < 0 ? 'amount-out' : 'amount-in'}>
-                {signed(row) < 0 ? '−' : '+'}
+              <span className={amountLook(row).className} data-amount={row.status}>
+                {amountLook(row).sign}
                 {money(row.amount, row.currency)}
               </span>
             </a>
@@ -212,15 +225,17 @@ export function ReceiptScreen(props: { id: string }) {
         ) : null
       ) : (
         <section className="card receipt">
-          <p className={`receipt-amount ${signed(row) < 0 ? 'amount-out' : 'amount-in'}`}>
-            {signed(row) < 0 ? '−' : '+'}
+          <p className={`receipt-amount ${amountLook(row).className}`} data-amount={row.status}>
+            {amountLook(row).sign}
             {money(row.amount, row.currency)}
           </p>
           <dl>
             <dt>{t('history.type')}</dt>
             <dd>{t(`type.${row.type}` as MessageKey)}</dd>
             <dt>{t('receipt.status')}</dt>
-            <dd>{t(`status.${row.status}` as MessageKey)}</dd>
+            <dd className="receipt-status" data-status={row.status}>
+              {t(`status.${row.status}` as MessageKey)}
+            </dd>
             {row.counterparty === null ? null : (
               <>
                 <dt>{t('receipt.counterparty')}</dt>

@@ -1,11 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { newIdempotencyKey, type WalletBalance, type WalletCard } from '@yunpay/sdk';
+import type { WalletBalance, WalletCard } from '@yunpay/sdk';
 import { amountPlaceholder, parseMoney } from '../shared/money.js';
 import { Alert, Field, PinField, SelectField } from '../shared/ui.js';
 import { SavedCards } from './cards.js';
 import { errorText } from './client.js';
 import { useLoad, useText, useWallet } from './context.js';
 import type { MessageKey } from './messages.js';
+import { OutcomeAlert, failureOutcome, useIntentKey, type Outcome } from './outcome.js';
 
 const defaultCurrencies = ['CNY', 'HKD', 'USD', 'EUR', 'JPY', 'KWD'];
 
@@ -15,7 +16,7 @@ function useBalances() {
 }
 
 export function HomeScreen() {
-  const { t, money } = useText();
+  const { t, money, currency } = useText();
   const { me, navigate } = useWallet();
   const balances = useBalances();
   const shown = (balances.value ?? []).filter((balance) => balance.available !== 0 || balance.pending !== 0);
@@ -31,7 +32,7 @@ export function HomeScreen() {
           {shown.map((balance) => (
             <li key={balance.currency} className="balance" data-currency={balance.currency}>
               <span className="balance-label">
-                {t('home.available')} · {balance.currency}
+                {t('home.available')} · {currency(balance.currency)}
               </span>
               <span className="balance-amount">{money(balance.available, balance.currency)}</span>
               {balance.pending > 0 ? (
@@ -71,7 +72,7 @@ function amountError(text: string, currency: string, t: (key: MessageKey) => str
 }
 
 export function TopUpScreen() {
-  const { t, money } = useText();
+  const { t, money, currency: currencyLabel } = useText();
   const { client, moneyMoved } = useWallet();
   const balances = useBalances();
   const [cardsVersion, setCardsVersion] = useState(0);
@@ -87,28 +88,38 @@ export function TopUpScreen() {
     setCardsVersion((version) => version + 1);
     setSource((current) => (current === card.id ? 'tok_visa' : current));
   };
-  const [key, setKey] = useState(newIdempotencyKey);
-  const [result, setResult] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
+  const intentKey = useIntentKey();
+  const [result, setResult] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseMoney(amount, currency);
-    if (!parsed.ok) return setResult({ tone: 'error', text: t(`error.${parsed.code}` as MessageKey) });
+    // The amount field already says what is wrong with it: no second copy in a banner.
+    if (!parsed.ok) return setResult(null);
     setBusy(true);
     setResult(null);
+    const request = { amount: parsed.amountMinor, currency, source };
     try {
-      const done = await client.topups.create(
-        { amount: parsed.amountMinor, currency, source },
-        { idempotencyKey: key },
-      );
-      if (done.status === 'failed') setResult({ tone: 'error', text: errorText({ code: done.failure_code }, t) });
-      else setResult({ tone: 'success', text: t('topup.done', { amount: money(done.amount, done.currency) }) });
-      setKey(newIdempotencyKey());
-      setAmount('');
+      const done = await client.topups.create(request, {
+        idempotencyKey: intentKey.keyFor(JSON.stringify(request)),
+      });
+      intentKey.answered();
+      if (done.status === 'failed') setResult(failureOutcome({ code: done.failure_code }, t));
+      else {
+        setResult({
+          tone: 'success',
+          text: t('topup.done', { amount: money(done.amount, done.currency) }),
+          code: null,
+        });
+        setAmount('');
+      }
       moneyMoved();
     } catch (caught) {
-      setResult({ tone: 'error', text: errorText(caught, t) });
+      intentKey.answered(caught);
+      setResult(failureOutcome(caught, t));
+      // A decline is recorded in the history: show it there too.
+      moneyMoved();
     } finally {
       setBusy(false);
     }
@@ -126,7 +137,7 @@ export function TopUpScreen() {
         >
           {currencyOptions(balances.value).map((code) => (
             <option key={code} value={code}>
-              {code}
+              {currencyLabel(code)}
             </option>
           ))}
         </SelectField>
@@ -151,7 +162,7 @@ export function TopUpScreen() {
           <option value="tok_mastercard">{t('topup.testMastercard')}</option>
           <option value="tok_chargeDeclined">{t('topup.testDeclined')}</option>
         </SelectField>
-        {result === null ? null : <Alert tone={result.tone}>{result.text}</Alert>}
+        {result === null ? null : <OutcomeAlert outcome={result} />}
         <button type="submit" className="primary" disabled={busy}>
           {t('topup.submit')}
         </button>
@@ -162,7 +173,7 @@ export function TopUpScreen() {
 }
 
 export function SendScreen() {
-  const { t, money } = useText();
+  const { t, money, currency: currencyLabel } = useText();
   const { client, moneyMoved } = useWallet();
   const balances = useBalances();
   const [to, setTo] = useState('');
@@ -170,44 +181,47 @@ export function SendScreen() {
   const [amount, setAmount] = useState('');
   const [note, setNote] = useState('');
   const [pin, setPin] = useState('');
-  const [key, setKey] = useState(newIdempotencyKey);
-  const [result, setResult] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
+  const intentKey = useIntentKey();
+  const [result, setResult] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseMoney(amount, currency);
-    if (!parsed.ok) return setResult({ tone: 'error', text: t(`error.${parsed.code}` as MessageKey) });
+    // The amount field already says what is wrong with it: no second copy in a banner.
+    if (!parsed.ok) return setResult(null);
     setBusy(true);
     setResult(null);
+    const intent = { to: to.trim(), amount: parsed.amountMinor, currency, note: note.trim() };
     try {
       const sent = await client.transfers.create(
         {
-          to: to.trim(),
-          amount: parsed.amountMinor,
+          to: intent.to,
+          amount: intent.amount,
           currency,
           pin,
-          ...(note.trim() === '' ? {} : { note: note.trim() }),
+          ...(intent.note === '' ? {} : { note: intent.note }),
         },
-        { idempotencyKey: key },
+        { idempotencyKey: intentKey.keyFor(JSON.stringify(intent)) },
       );
+      intentKey.answered();
       if (sent.status === 'failed') {
-        setResult({ tone: 'error', text: errorText({ code: sent.failure_code }, t) });
+        setResult(failureOutcome({ code: sent.failure_code }, t));
       } else {
         setResult({
           tone: 'success',
           text: t('send.done', { amount: money(sent.amount, sent.currency), name: sent.counterparty?.name ?? to }),
+          code: null,
         });
         setTo('');
         setAmount('');
         setNote('');
       }
-      setKey(newIdempotencyKey());
       setPin('');
       moneyMoved();
     } catch (caught) {
-      // A refusal that did nothing released the key: the same key may be retried.
-      setResult({ tone: 'error', text: errorText(caught, t) });
+      intentKey.answered(caught);
+      setResult(failureOutcome(caught, t));
       setPin('');
     } finally {
       setBusy(false);
@@ -235,7 +249,7 @@ export function SendScreen() {
         >
           {currencyOptions(balances.value).map((code) => (
             <option key={code} value={code}>
-              {code}
+              {currencyLabel(code)}
             </option>
           ))}
         </SelectField>
@@ -258,7 +272,7 @@ export function SendScreen() {
           onChange={(e) => setNote(e.target.value)}
         />
         <PinField label={t('common.pin')} value={pin} onChange={setPin} />
-        {result === null ? null : <Alert tone={result.tone}>{result.text}</Alert>}
+        {result === null ? null : <OutcomeAlert outcome={result} />}
         <button type="submit" className="primary" disabled={busy}>
           {t('send.submit')}
         </button>

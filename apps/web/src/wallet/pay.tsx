@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import QRCode from 'qrcode';
-import type { Me } from '@yunpay/sdk';
+import type { Me, Notification } from '@yunpay/sdk';
 import { Alert } from '../shared/ui.js';
 import { errorText, isNetworkFailure } from './client.js';
 import { useText, useWallet } from './context.js';
@@ -16,6 +16,63 @@ interface ShownCode {
   mode: 'online' | 'offline';
   /** When to show a new one (epoch ms). */
   refreshAtMs: number;
+}
+
+/** What a payment.made notification tells: a live payment, or a test-mode merchant's simulated one. */
+export interface PaymentMade {
+  amount: number;
+  currency: string;
+  to: string;
+  /** False: the merchant is in test mode; no money moved. */
+  livemode: boolean;
+}
+
+export function paymentMadeOf(notification: Notification): PaymentMade | null {
+  if (notification.type !== 'payment.made') return null;
+  const data = notification.data as { amount?: unknown; currency?: unknown; to?: unknown; livemode?: unknown };
+  if (typeof data.amount !== 'number' || typeof data.currency !== 'string') return null;
+  return {
+    amount: data.amount,
+    currency: data.currency,
+    to: typeof data.to === 'string' ? data.to : '',
+    livemode: data.livemode !== false,
+  };
+}
+
+/**
+ * The full-screen answer when the shown code was used at a till: amount, merchant, and whether it
+ * was a test (no money moved). Done goes back to the (already replaced) code.
+ */
+function PaymentResult(props: { result: PaymentMade; onDone: () => void }) {
+  const { t, money } = useText();
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const element = dialog.current;
+    if (element !== null && !element.open) element.showModal();
+  }, []);
+  const { result } = props;
+  const values = { amount: money(result.amount, result.currency), merchant: result.to };
+  return (
+    <dialog
+      ref={dialog}
+      className={result.livemode ? 'pay-result' : 'pay-result pay-result-test'}
+      aria-labelledby="pay-result-title"
+      onCancel={props.onDone}
+    >
+      <div className="stack">
+        <p className="pay-result-mark" aria-hidden="true">
+          {result.livemode ? '✓' : '⚑'}
+        </p>
+        <h2 id="pay-result-title">{t(result.livemode ? 'pay.resultTitle' : 'pay.resultTestTitle')}</h2>
+        <p className="pay-result-amount">{values.amount}</p>
+        <p>{t('pay.resultBody', values)}</p>
+        {result.livemode ? null : <Alert tone="info">{t('pay.resultTestNote', values)}</Alert>}
+        <button type="button" className="primary" onClick={props.onDone}>
+          {t('pay.done')}
+        </button>
+      </div>
+    </dialog>
+  );
 }
 
 /** Groups 18 digits for reading aloud: 4-4-4-4-2. */
@@ -72,8 +129,11 @@ async function storedOfflineKey(): Promise<StoredOfflineKey | null> {
 
 export function PayScreen() {
   const { t } = useText();
-  const { client, me } = useWallet();
+  const { client, me, latestNotification } = useWallet();
   const [shown, setShown] = useState<ShownCode | null>(null);
+  const [result, setResult] = useState<PaymentMade | null>(null);
+  /** The notification already answered (one from before this screen opened counts as answered). */
+  const answered = useRef(latestNotification?.id ?? null);
   const [images, setImages] = useState<{ qr: string; barcode: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [nowMs, setNowMs] = useState(Date.now());
@@ -174,6 +234,17 @@ export function PayScreen() {
     };
   }, [shown]);
 
+  // The shown code was used at a till (paid, or waiting for approval): replace it at once, and
+  // say what was paid. The live notification stream tells us; no polling.
+  useEffect(() => {
+    if (latestNotification === null || latestNotification.id === answered.current) return;
+    answered.current = latestNotification.id;
+    const paid = paymentMadeOf(latestNotification);
+    if (paid === null && latestNotification.type !== 'payment.approval_requested') return;
+    if (paid !== null) setResult(paid);
+    setGeneration((value) => value + 1);
+  }, [latestNotification]);
+
   // Tick every second; fetch the next code when this one is due.
   useEffect(() => {
     const timer = setInterval(() => setNowMs(Date.now()), 1_000);
@@ -216,6 +287,7 @@ export function PayScreen() {
           {t('pay.refresh')}
         </button>
       </section>
+      {result === null ? null : <PaymentResult result={result} onDone={() => setResult(null)} />}
     </>
   );
 }

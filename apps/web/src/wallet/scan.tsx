@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { newIdempotencyKey, type QrPayment, type QrPreview } from '@yunpay/sdk';
+import type { QrPayment, QrPreview } from '@yunpay/sdk';
 import { amountPlaceholder, parseMoney } from '../shared/money.js';
 import { Alert, Field, PinField } from '../shared/ui.js';
 import { errorText } from './client.js';
 import { useText, useWallet } from './context.js';
 import type { MessageKey } from './messages.js';
+import { OutcomeAlert, failureOutcome, useIntentKey, type Outcome } from './outcome.js';
 import { decodeQrFile, decodeQrFrame } from './qr-decode.js';
 
 /** How often a camera frame is decoded. */
@@ -59,9 +60,11 @@ export function ScanScreen() {
   const [preview, setPreview] = useState<QrPreview | null>(null);
   const [amount, setAmount] = useState('');
   const [pin, setPin] = useState('');
-  const [key, setKey] = useState(newIdempotencyKey);
+  const intentKey = useIntentKey();
   const [paid, setPaid] = useState<{ payment: QrPayment; merchant: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A refused payment's answer (with a link to its fix: pin_not_set → Settings).
+  const [payError, setPayError] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
 
   const resolve = async (text: string) => {
@@ -74,7 +77,7 @@ export function ScanScreen() {
     try {
       setPreview(await client.qr.resolve(trimmed));
       setData(trimmed);
-      setKey(newIdempotencyKey());
+      setPayError(null);
     } catch (caught) {
       setPreview(null);
       setError(errorText(caught, t));
@@ -97,22 +100,25 @@ export function ScanScreen() {
     let staticAmount: number | undefined;
     if (!preview.dynamic) {
       const parsed = parseMoney(amount, preview.currency);
-      if (!parsed.ok) return setError(t(`error.${parsed.code}` as MessageKey));
+      if (!parsed.ok) return setPayError({ tone: 'error', text: t(`error.${parsed.code}` as MessageKey), code: null });
       staticAmount = parsed.amountMinor;
     }
     setBusy(true);
-    setError(null);
+    setPayError(null);
     try {
       const result = await client.qr.pay(
         { data, pin, ...(staticAmount === undefined ? {} : { amount: staticAmount }) },
-        { idempotencyKey: key },
+        // One key per intent (this code, this amount): another amount after a refusal is a new request.
+        { idempotencyKey: intentKey.keyFor(JSON.stringify({ data, amount: staticAmount ?? null })) },
       );
+      intentKey.answered();
       setPaid({ payment: result, merchant: preview.merchant.name });
       setPreview(null);
       setData(null);
       moneyMoved();
     } catch (caught) {
-      setError(errorText(caught, t));
+      intentKey.answered(caught);
+      setPayError(failureOutcome(caught, t));
     } finally {
       setPin('');
       setBusy(false);
@@ -126,6 +132,7 @@ export function ScanScreen() {
     setPasted('');
     setAmount('');
     setError(null);
+    setPayError(null);
   };
 
   if (paid !== null) {
@@ -134,7 +141,10 @@ export function ScanScreen() {
         <h1>{t('scan.title')}</h1>
         <section className="card stack">
           <Alert tone="success">
-            {t('scan.paid', { amount: money(paid.payment.amount, paid.payment.currency), merchant: paid.merchant })}
+            {t(paid.payment.livemode === false ? 'scan.paidTest' : 'scan.paid', {
+              amount: money(paid.payment.amount, paid.payment.currency),
+              merchant: paid.merchant,
+            })}
           </Alert>
           <button type="button" className="primary" onClick={reset}>
             {t('scan.another')}
@@ -210,6 +220,7 @@ export function ScanScreen() {
               </>
             )}
           </dl>
+          {preview.livemode === false ? <Alert tone="info">{t('scan.testPreview')}</Alert> : null}
           {preview.dynamic ? null : (
             <Field
               label={t('scan.staticAmount')}
@@ -222,7 +233,7 @@ export function ScanScreen() {
             />
           )}
           <PinField label={t('common.pin')} value={pin} onChange={setPin} />
-          {error === null ? null : <Alert>{error}</Alert>}
+          {payError === null ? null : <OutcomeAlert outcome={payError} />}
           <button type="submit" className="primary" disabled={busy}>
             {t('scan.pay', { amount: preview.amount === null ? '' : money(preview.amount, preview.currency) })}
           </button>

@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { Alert, Field, PinField } from '../shared/ui.js';
-import { errorText } from './client.js';
+import { deviceNameShown, errorText } from './client.js';
 import { useLoad, useText, useWallet } from './context.js';
 import { LanguageSwitch } from './language.js';
 
@@ -13,6 +14,15 @@ export function SettingsScreen() {
   const [password, setPassword] = useState('');
   const [pinResult, setPinResult] = useState<{ tone: 'error' | 'success'; text: string } | null>(null);
   const [deviceError, setDeviceError] = useState<string | null>(null);
+  const pinForm = useRef<HTMLFormElement>(null);
+  // Arriving from "Set a payment PIN first" (/settings#pin): straight to the PIN field.
+  useEffect(() => {
+    if (location.hash !== '#pin') return;
+    pinForm.current?.scrollIntoView({ block: 'center' });
+    pinForm.current?.querySelector<HTMLInputElement>('input[name="new-pin"]')?.focus();
+  }, []);
+  const phoneShown =
+    me.phone === null ? null : (parsePhoneNumberFromString(me.phone)?.formatInternational() ?? me.phone);
 
   const savePin = async (event: FormEvent) => {
     event.preventDefault();
@@ -45,7 +55,7 @@ export function SettingsScreen() {
         <p>
           {me.name}
           <br />
-          <span className="muted">{me.phone ?? me.email}</span>
+          <span className="muted">{phoneShown ?? me.email}</span>
         </p>
         <LanguageSwitch />
       </section>
@@ -56,14 +66,15 @@ export function SettingsScreen() {
           {(devices.value?.data ?? []).map((device) => (
             <li key={device.id}>
               <span>
-                {device.name}
-                {device.current ? ` (${t('settings.thisDevice')})` : ''}
+                {device.current
+                  ? t('settings.currentDevice', { name: deviceNameShown(device.name, t) })
+                  : deviceNameShown(device.name, t)}
                 <br />
                 <span className="muted">{t('settings.lastSeen', { time: dateTime(device.last_seen_at) })}</span>
               </span>
               {device.current ? null : (
                 <button type="button" onClick={() => void revoke(device.id)}>
-                  {t('settings.revoke', { name: device.name })}
+                  {t('settings.revoke', { name: deviceNameShown(device.name, t) })}
                 </button>
               )}
             </li>
@@ -71,7 +82,13 @@ export function SettingsScreen() {
         </ul>
         {deviceError === null ? null : <Alert>{deviceError}</Alert>}
       </section>
-      <form className="card stack" aria-labelledby="pin-title" onSubmit={(event) => void savePin(event)}>
+      <form
+        id="pin"
+        ref={pinForm}
+        className="card stack"
+        aria-labelledby="pin-title"
+        onSubmit={(event) => void savePin(event)}
+      >
         <h2 id="pin-title">{t('settings.pin')}</h2>
         <PinField label={t('settings.newPin')} name="new-pin" value={pin} onChange={setPin} />
         <Field

@@ -24,8 +24,11 @@ export interface MerchantSessionInfo {
   account: MerchantSessionAccount;
 }
 
-/** A key of the signed-in merchant's account and mode, redacted. */
-export type MerchantApiKey = Omit<ApiKey, 'permissions'>;
+/** A key of the signed-in merchant's account and mode, redacted (publishable keys also in full). */
+export type MerchantApiKey = Omit<ApiKey, 'permissions'> & {
+  /** The whole key: publishable keys only (they are public); null for secret and restricted keys. */
+  value: string | null;
+};
 
 export interface MerchantRolledApiKey extends MerchantApiKey {
   /** The new secret key, shown once. */

@@ -124,6 +124,8 @@ export interface PaymentApproval {
   currency: string;
   merchant: { name: string };
   payment_intent: string;
+  /** False: the merchant is in test mode; approving simulates the payment and moves no money. */
+  livemode: boolean;
   status: PaymentApprovalStatus;
   expires_at: number;
   created: number;
@@ -143,6 +145,8 @@ export interface QrPreview {
   amount: number | null;
   currency: string;
   payment_intent: string | null;
+  /** False: the merchant is in test mode; paying is simulated and moves no money. */
+  livemode: boolean;
 }
 
 export interface QrPayment {
@@ -150,6 +154,8 @@ export interface QrPayment {
   status: string;
   amount: number;
   currency: string;
+  /** False: a test-mode payment, simulated; no wallet money moved. */
+  livemode: boolean;
 }
 
 export interface Notification {

@@ -49,6 +49,8 @@ export interface SignUpInput {
   email?: string;
   password: string;
   name: string;
+  /** The payment PIN (6 digits), set with the account: all or nothing (details.fields lists every bad field). */
+  pin?: string;
 }
 
 export interface SignInInput {

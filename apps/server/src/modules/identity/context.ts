@@ -18,6 +18,8 @@ export function createIdentityContext(deps: {
   notifications: NotificationWriter;
   onDeviceRevoked: IdentityDependencies['onDeviceRevoked'];
   rateLimits?: IdentityDependencies['rateLimits'];
+  /** YUNPAY_PHONE_REGION: the region national phone numbers are read in (default CN). */
+  phoneRegion?: string;
 }): IdentityContext {
   const identity = createIdentity({
     db: deps.db,
@@ -25,6 +27,7 @@ export function createIdentityContext(deps: {
     onDeviceRevoked: deps.onDeviceRevoked,
     now: () => deps.clock.nowMs(),
     ...(deps.rateLimits === undefined ? {} : { rateLimits: deps.rateLimits }),
+    ...(deps.phoneRegion === undefined ? {} : { phoneRegion: deps.phoneRegion }),
   });
   return {
     identity,

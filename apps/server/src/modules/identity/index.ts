@@ -32,5 +32,5 @@ export {
   type UserResponse,
 } from './routes.js';
 export { accessTokenAudience, accessTokenIssuer } from './tokens.js';
-export { normalizeEmail, normalizeLogin, normalizePhone } from './policy.js';
+export { isPhoneRegion, maskPhone, normalizeEmail, normalizeLogin, normalizePhone } from './policy.js';
 export { createIdentityContext, type IdentityContext } from './context.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../platform/errors.js';
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { commonPasswordsText } from './common-passwords.js';
 
@@ -13,13 +14,44 @@ export const deviceIdPattern = /^dev_[0-9a-f]{32}$/;
 export const sessionIdPattern = /^ses_[0-9a-f]{32}$/;
 
 const phoneSeparators = /[\s\-().]/g;
-const e164Pattern = /^\+[1-9][0-9]{7,14}$/;
+/** What a phone number may be written with: digits, a leading + or 00, spaces, dashes, dots, brackets. */
+const phoneCharacters = /^[+\d\s\-().]+$/;
 
-/** E.164 (`+` then 8–15 digits); spaces, dashes, dots and brackets are dropped. Null when not a phone. */
-export function normalizePhone(input: string): string | null {
-  if (input.length > limits.identityPhoneInputLengthMax) return null;
-  const compact = input.replace(phoneSeparators, '');
-  return e164Pattern.test(compact) ? compact : null;
+/** Whether libphonenumber knows this ISO 3166 alpha-2 region (upper case), e.g. CN, HK, GB. */
+export function isPhoneRegion(region: string): region is CountryCode {
+  return /^[A-Z]{2}$/.test(region) && isSupportedCountry(region);
+}
+
+/** Whether the text is written like a phone number (digits and separators), valid or not. */
+export function looksLikePhone(input: string): boolean {
+  return input.length <= limits.identityPhoneInputLengthMax && phoneCharacters.test(input) && /\d/.test(input);
+}
+
+/**
+ * A phone number as E.164 (+8613800000001), however it was typed: international (`+86 138 0000
+ * 0001`, `0086…`) or national in the operator's region (`13800000001` with region CN). Null when
+ * it is not a valid number there (libphonenumber's full metadata: length and number ranges).
+ */
+export function normalizePhone(input: string, region: CountryCode): string | null {
+  const text = input.trim();
+  if (!looksLikePhone(text)) return null;
+  const parsed = parsePhoneNumberFromString(text, region);
+  if (parsed === undefined || !parsed.isValid()) return null;
+  const e164 = parsed.number;
+  assert(/^\+[1-9][0-9]{7,14}$/.test(e164), 'libphonenumber answers E.164');
+  return e164;
+}
+
+/**
+ * A phone number for someone else to see: country code, the first three and the last four digits
+ * (`+86 138****0001`), the way Chinese wallets show a payer. Null for what is not a valid E.164 number.
+ */
+export function maskPhone(e164: string): string | null {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (parsed === undefined) return null;
+  const national = String(parsed.nationalNumber);
+  if (national.length < 8) return `+${parsed.countryCallingCode} ****${national.slice(-2)}`;
+  return `+${parsed.countryCallingCode} ${national.slice(0, 3)}****${national.slice(-4)}`;
 }
 
 // Deliberately plain: one @, no spaces or control characters, a dot in the domain. Whether the
@@ -42,14 +74,14 @@ export function normalizeEmail(input: string): string | null {
 
 export type NormalizedLogin = { kind: 'phone' | 'email' | 'id'; value: string };
 
-/** A login as typed: an email (has @), a user id (usr_…) or a phone number. */
-export function normalizeLogin(login: string): NormalizedLogin | null {
+/** A login as typed: an email (has @), a user id (usr_…) or a phone number (national ones in `region`). */
+export function normalizeLogin(login: string, region: CountryCode): NormalizedLogin | null {
   if (login.includes('@')) {
     const email = normalizeEmail(login);
     return email === null ? null : { kind: 'email', value: email };
   }
   if (userIdPattern.test(login)) return { kind: 'id', value: login };
-  const phone = normalizePhone(login);
+  const phone = normalizePhone(login, region);
   return phone === null ? null : { kind: 'phone', value: phone };
 }
 
@@ -121,11 +153,11 @@ const commonPins: ReadonlySet<string> = new Set([
   '000123',
 ]);
 
-/** Throws invalid_request (param pin) for a PIN that is not 6 digits or trivially guessable. */
-export function checkPinPolicy(pin: string): void {
-  if (!pinPattern.test(pin)) {
-    throw new AppError('invalid_request', { message: 'The PIN must be exactly 6 digits.', param: 'pin' });
-  }
+export type PinProblem = { code: 'pin_format' | 'pin_too_weak'; message: string };
+
+/** What is wrong with a new PIN: not 6 digits, or trivially guessable; null when it may be used. */
+export function pinPolicyProblem(pin: string): PinProblem | null {
+  if (!pinPattern.test(pin)) return { code: 'pin_format', message: 'The PIN must be exactly 6 digits.' };
   const digits = [...pin].map(Number);
   const steps = digits.slice(1).map((digit, index) => (digit - digits[index]! + 10) % 10);
   const allSame = steps.every((step) => step === 0);
@@ -133,9 +165,13 @@ export function checkPinPolicy(pin: string): void {
   const descending = steps.every((step) => step === 9);
   const halves = pin.slice(0, 3) === pin.slice(3) || pin.slice(0, 2).repeat(3) === pin;
   if (allSame || ascending || descending || halves || commonPins.has(pin)) {
-    throw new AppError('invalid_request', {
-      message: 'This PIN is too easy to guess: avoid repeats and sequences.',
-      param: 'pin',
-    });
+    return { code: 'pin_too_weak', message: 'This PIN is too easy to guess: avoid repeats and sequences.' };
   }
+  return null;
+}
+
+/** Throws invalid_request (param pin) for a PIN that is not 6 digits or trivially guessable. */
+export function checkPinPolicy(pin: string): void {
+  const problem = pinPolicyProblem(pin);
+  if (problem !== null) throw new AppError('invalid_request', { message: problem.message, param: 'pin' });
 }

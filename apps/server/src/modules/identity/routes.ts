@@ -150,6 +150,13 @@ const SignUpBodySchema = Type.Object(
     email: Type.Optional(Type.String({ minLength: 3, maxLength: limits.identityEmailLengthMax })),
     password: Type.String({ minLength: 1, maxLength: passwordLengthMax }),
     name: Type.String({ minLength: 1, maxLength: limits.identityNameLengthMax }),
+    pin: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description:
+          'The payment PIN (6 digits), set with the account in one transaction. Every invalid field is listed in error.details.fields.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

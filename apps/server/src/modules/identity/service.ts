@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
+import type { CountryCode } from 'libphonenumber-js/max';
 import { bearerToken } from '../../platform/admin-auth.js';
 import type { Db, SqlExecutor } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
@@ -9,12 +10,15 @@ import type { NotificationWriter } from '../events/index.js';
 import {
   checkPasswordPolicy,
   checkPinPolicy,
+  isPhoneRegion,
+  looksLikePhone,
   newId,
   normalizeEmail,
   normalizeLogin,
   normalizeName,
   normalizePassword,
   normalizePhone,
+  pinPolicyProblem,
 } from './policy.js';
 import * as repository from './repository.js';
 import {
@@ -59,8 +63,31 @@ export interface IdentityDependencies {
   /** Milliseconds since the epoch (Date.now by default); every stored time and token check uses it. */
   now?: () => number;
   rateLimits?: Partial<IdentityRateLimits>;
+  /** Where national phone numbers (13800000001) are read as from: ISO 3166 alpha-2 (default CN). */
+  phoneRegion?: string;
   /** Runs inside the transaction that revokes a device (e.g. to revoke offline keys bound to it). */
   onDeviceRevoked?: DeviceRevokedHook;
+}
+
+/** One field a sign-up got wrong; codes are stable snake_case, like error codes. */
+interface SignUpFieldError {
+  param: 'name' | 'phone' | 'email' | 'password' | 'pin';
+  code: string;
+  message: string;
+}
+
+function signUpError(fields: readonly SignUpFieldError[]): AppError {
+  assert(fields.length > 0, 'a sign-up error names a field');
+  const first = fields[0]!;
+  const details = { fields: fields.map((field) => ({ ...field })) };
+  if (fields.length === 1 && first.code === 'password_too_weak') {
+    return new AppError('password_too_weak', { message: first.message, param: first.param, details });
+  }
+  const message =
+    fields.length === 1
+      ? first.message
+      : `${fields.length} fields are not valid: ${fields.map((f) => f.param).join(', ')}.`;
+  return new AppError('invalid_request', { message, param: first.param, details });
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -71,6 +98,17 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
   const { db, notifications } = dependencies;
   const now = dependencies.now ?? Date.now;
   const rateLimits = { ...defaultIdentityRateLimits, ...dependencies.rateLimits };
+  const phoneRegionText = dependencies.phoneRegion ?? 'CN';
+  assert(isPhoneRegion(phoneRegionText), 'the phone region is one libphonenumber knows (config checks it)');
+  const phoneRegion: CountryCode = phoneRegionText;
+  /** A login as typed; phone_invalid (param) for what is written like a phone number but is not one. */
+  const loginOf = (login: string, param: string) => {
+    const normalized = normalizeLogin(login, phoneRegion);
+    if (normalized === null && looksLikePhone(login.trim())) {
+      throw new AppError('phone_invalid', { param });
+    }
+    return normalized;
+  };
   const limiter = (options: { requestsMax: number; windowMs: number }) =>
     new RateLimiter({ ...options, keysMax: limits.identityRateLimitKeysMax, now });
   const limiters = {
@@ -141,35 +179,56 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
     throw new AppError('invalid_credentials');
   }
 
+  /**
+   * All or nothing: every field is checked first and every problem reported at once (details.fields,
+   * in form order); then the user, the password and the PIN (when given) are written in one
+   * transaction. One bad field keeps its own code (password_too_weak, or invalid_request with its
+   * param); several answer invalid_request naming the first.
+   */
   async function signUp(input: Parameters<Identity['signUp']>[0]): Promise<User> {
     limiters.signUpsPerIp.consume(input.clientKey);
-    const phone = input.phone === undefined ? null : normalizePhone(input.phone);
-    if (input.phone !== undefined && phone === null) {
-      throw new AppError('invalid_request', {
-        message: 'The phone number must be in international format: + and 8 to 15 digits.',
-        param: 'phone',
+    const fields: SignUpFieldError[] = [];
+    const name = normalizeName(input.name);
+    if (name === null) {
+      fields.push({
+        param: 'name',
+        code: 'name_invalid',
+        message: `The name must have 1 to ${limits.identityNameLengthMax} characters and no control characters.`,
       });
+    }
+    const phone = input.phone === undefined ? null : normalizePhone(input.phone, phoneRegion);
+    if (input.phone !== undefined && phone === null) {
+      fields.push({ param: 'phone', code: 'phone_invalid', message: 'This is not a valid phone number.' });
     }
     const email = input.email === undefined ? null : normalizeEmail(input.email);
     if (input.email !== undefined && email === null) {
-      throw new AppError('invalid_request', { message: 'The email address is not valid.', param: 'email' });
+      fields.push({ param: 'email', code: 'email_invalid', message: 'The email address is not valid.' });
     }
-    if (phone === null && email === null) {
-      throw new AppError('invalid_request', { message: 'Give a phone number, an email, or both.', param: 'phone' });
+    if (input.phone === undefined && input.email === undefined) {
+      fields.push({ param: 'phone', code: 'login_required', message: 'Give a phone number, an email, or both.' });
     }
-    const name = normalizeName(input.name);
-    if (name === null) {
-      throw new AppError('invalid_request', {
-        message: `The name must have 1 to ${limits.identityNameLengthMax} characters and no control characters.`,
-        param: 'name',
-      });
-    }
-    checkPasswordPolicy(input.password, [phone, email, name, input.phone, email?.split('@')[0]]);
-    const passwordHash = await argon2.hash(normalizePassword(input.password), argon2Options);
     try {
-      return await db.transaction((tx) =>
-        repository.insertUser(tx, { id: newId('usr'), phone, email, name, createdAt: new Date(now()), passwordHash }),
-      );
+      checkPasswordPolicy(input.password, [phone, email, name, input.phone, email?.split('@')[0]]);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'password_too_weak') throw error;
+      fields.push({ param: 'password', code: 'password_too_weak', message: error.message });
+    }
+    const pinProblem = input.pin === undefined ? null : pinPolicyProblem(input.pin);
+    if (pinProblem !== null) fields.push({ param: 'pin', ...pinProblem });
+    if (fields.length > 0) throw signUpError(fields);
+    assert(name !== null && (phone !== null || email !== null), 'a valid sign-up has a name and a login');
+
+    const [passwordHash, pinHash] = await Promise.all([
+      argon2.hash(normalizePassword(input.password), argon2Options),
+      input.pin === undefined ? null : argon2.hash(input.pin, argon2Options),
+    ]);
+    const createdAt = new Date(now());
+    try {
+      return await db.transaction(async (tx) => {
+        const user = await repository.insertUser(tx, { id: newId('usr'), phone, email, name, createdAt, passwordHash });
+        if (pinHash !== null) await repository.upsertPin(tx, { userId: user.id, pinHash, now: createdAt });
+        return user;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError('login_taken');
       throw error;
@@ -177,7 +236,7 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
   }
 
   async function findCredentials(login: string) {
-    const normalized = normalizeLogin(login);
+    const normalized = loginOf(login, 'login');
     if (normalized === null || normalized.kind === 'id') return null;
     const user = await repository.findUser(db, normalized);
     if (user === null) return null;
@@ -188,7 +247,7 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
 
   async function signIn(input: Parameters<Identity['signIn']>[0]): Promise<TokenPair> {
     limiters.signInsPerIp.consume(input.clientKey);
-    limiters.signInsPerLogin.consume(normalizeLogin(input.login)?.value ?? input.login.toLowerCase());
+    limiters.signInsPerLogin.consume(normalizeLogin(input.login, phoneRegion)?.value ?? input.login.toLowerCase());
     const found = await findCredentials(input.login);
     if (found === null) {
       await argon2.verify(await dummyPasswordHash(), normalizePassword(input.password));
@@ -399,7 +458,7 @@ export function createIdentity(dependencies: IdentityDependencies): Identity {
     authenticate,
     verifyPaymentPin,
     async findUserByLogin(login) {
-      const normalized = normalizeLogin(login);
+      const normalized = loginOf(login, 'login');
       return normalized === null ? null : repository.findUser(db, normalized);
     },
     async getUser(id) {

@@ -40,6 +40,8 @@ export interface SignUpInput {
   email?: string | undefined;
   password: string;
   name: string;
+  /** The payment PIN, set in the same transaction as the account (checked with every other field). */
+  pin?: string | undefined;
   /** Who asked (the client IP): the sign-up rate limit key. */
   clientKey: string;
 }
@@ -67,7 +69,10 @@ export interface Identity {
   authenticate(authorizationHeader: string | undefined): Promise<Principal>;
   /** Throws pin_not_set, pin_invalid (details.attempts_remaining), pin_locked or rate_limited. */
   verifyPaymentPin(userId: string, pin: string): Promise<void>;
-  /** Phone (E.164, spaces allowed), email (any case) or usr_ id. */
+  /**
+   * Phone (E.164, or national in the operator's region: 13800000001), email (any case) or usr_ id.
+   * Throws phone_invalid for text written like a phone number that is not a valid one.
+   */
   findUserByLogin(login: string): Promise<User | null>;
   getUser(id: string): Promise<User | null>;
   /** Newest first. Throws invalid_request (param starting_after) for an unknown cursor. */

@@ -11,12 +11,14 @@ export function createMerchantSessionsContext(deps: {
   db: Db;
   clock: Clock;
   merchants: MerchantSessionsDependencies['merchants'];
+  idempotency: MerchantSessionsDependencies['idempotency'];
   signInFailures?: MerchantSessionsDependencies['signInFailures'];
 }): MerchantSessionsContext {
   return {
     merchantSessions: createMerchantSessions({
       db: deps.db,
       merchants: deps.merchants,
+      idempotency: deps.idempotency,
       now: () => deps.clock.nowMs(),
       ...(deps.signInFailures === undefined ? {} : { signInFailures: deps.signInFailures }),
     }),

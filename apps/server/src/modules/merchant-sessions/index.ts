@@ -12,6 +12,8 @@ export {
   type MerchantSessions,
   type MerchantSessionsDependencies,
   type SignedIn,
+  type SignedUp,
+  type SignUpInput,
 } from './service.js';
 export {
   comesFromSameOrigin,

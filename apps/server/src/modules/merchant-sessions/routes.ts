@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errorResponses } from '../../platform/http-schemas.js';
+import { checkIdempotencyKey } from '../../platform/idempotency.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { retryAfterOnError } from '../../platform/rate-limit.js';
@@ -135,6 +136,9 @@ const ApiKeySchema = Type.Object(
     type: Type.Union([Type.Literal('secret'), Type.Literal('publishable'), Type.Literal('restricted')]),
     livemode: Type.Boolean(),
     redacted: Type.String(),
+    value: Type.Union([Type.String(), Type.Null()], {
+      description: 'The whole key: publishable keys only (they are public); null for secret and restricted keys',
+    }),
     expires_at: Type.Union([Type.Integer(), Type.Null()]),
     created: Type.Integer(),
   },
@@ -173,6 +177,8 @@ function keyWire(key: ApiKeyInfo) {
     type: key.kind,
     livemode: key.livemode,
     redacted: `${key.displayPrefix}…${key.last4}`,
+    // Never a secret: the merchants context keeps the whole value of publishable keys only.
+    value: key.kind === 'publishable' ? key.publishableValue : null,
     expires_at: key.expiresAt === null ? null : unixSeconds(key.expiresAt),
     created: unixSeconds(key.createdAt),
   };
@@ -243,6 +249,76 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
         livemode: signedIn.session.livemode,
         expires_at: unixSeconds(signedIn.session.expiresAt),
         account: accountWire(signedIn.merchant),
+      });
+    },
+  );
+
+  // Self sign-up: a new merchant in test mode, signed in at once, with its test keys shown once.
+  // Live keys stay the operator's decision (POST /admin/v1/merchants/{id}/activate).
+  app.post(
+    '/accounts',
+    {
+      schema: {
+        summary: 'Sign up as a merchant (test mode), and sign in',
+        description:
+          'Creates the account with test-mode keys (returned once: the secret key is how you sign in again) and opens a test-mode session. Needs an Idempotency-Key: a retry returns the same account and keys. Live keys come when the operator activates the account.',
+        querystring: NoQuery,
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: limits.merchantNameLengthMax }),
+            country: Type.String({ pattern: '^[A-Za-z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+            default_currency: Type.String({ pattern: '^[A-Za-z]{3}$', description: 'ISO 4217' }),
+            mcc: Type.String({ pattern: '^[0-9]{4}$', description: 'Merchant category code (ISO 18245)' }),
+            city: Type.Optional(Type.String({ minLength: 1, maxLength: limits.merchantCityLengthMax })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: Type.Object(
+            {
+              session: SessionSchema,
+              secret_key: Type.String({ description: 'Test-mode secret key, shown once' }),
+              publishable_key: Type.String({ description: 'Test-mode publishable key' }),
+            },
+            { additionalProperties: false },
+          ),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!comesFromSameOrigin(request)) {
+        throw new AppError('forbidden', { message: 'Cross-site sign-up requests are refused.' });
+      }
+      const idempotencyKey = checkIdempotencyKey(request.headers['idempotency-key'] as string | undefined);
+      const body = request.body;
+      const signedUp = await sessions.signUp({
+        account: {
+          name: body.name,
+          country: body.country,
+          defaultCurrency: body.default_currency,
+          mcc: body.mcc,
+          city: body.city ?? null,
+        },
+        clientKey: request.ip,
+        idempotencyKey,
+      });
+      const { signedIn } = signedUp;
+      void reply.header(
+        'set-cookie',
+        sessionCookie(request, signedIn.token, Math.floor(merchantSessionLimits.lifetimeMs / 1000)),
+      );
+      return reply.status(201).send({
+        session: {
+          object: 'merchant_session' as const,
+          id: signedIn.session.id,
+          csrf_token: signedIn.csrfToken,
+          livemode: signedIn.session.livemode,
+          expires_at: unixSeconds(signedIn.session.expiresAt),
+          account: accountWire(signedIn.merchant),
+        },
+        secret_key: signedUp.secretKey,
+        publishable_key: signedUp.publishableKey,
       });
     },
   );

@@ -2,8 +2,15 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { Db } from '../../platform/db.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { checkLimitTable } from '../../platform/limits.js';
-import { rateLimitedError } from '../../platform/rate-limit.js';
-import { newObjectId, type ApiKeyInfo, type Merchant, type Merchants } from '../merchants/index.js';
+import { requestHash, type IdempotencyStore } from '../../platform/idempotency.js';
+import { RateLimiter, rateLimitedError } from '../../platform/rate-limit.js';
+import {
+  newObjectId,
+  type ApiKeyInfo,
+  type CreateMerchantInput,
+  type Merchant,
+  type Merchants,
+} from '../merchants/index.js';
 
 /** Every bound of this context, checked at start-up (checkMerchantSessionLimits, run by checkAllLimits). */
 export const merchantSessionLimits = {
@@ -22,6 +29,9 @@ export const merchantSessionLimits = {
   signInFailureKeysMax: 10_000,
   /** Expired sessions deleted per sign-in (the purge is amortised over sign-ins). */
   purgeBatchMax: 100,
+  /** Self sign-ups (new test-mode merchants) per client (IP) in one window. */
+  signUpsPerClientMax: 5,
+  signUpWindowMs: 60 * 60 * 1_000,
 } as const;
 
 export type MerchantSessionLimits = { readonly [Name in keyof typeof merchantSessionLimits]: number };
@@ -54,9 +64,25 @@ export interface SignedIn {
   merchant: Merchant;
 }
 
+/** What a merchant gives to sign up by itself (pricing stays the operator's default). */
+export type SignUpInput = Omit<CreateMerchantInput, 'pricing'>;
+
+export interface SignedUp {
+  signedIn: SignedIn;
+  /** The test-mode keys, shown once: the secret key is how the merchant signs in again. */
+  secretKey: string;
+  publishableKey: string;
+}
+
 export interface MerchantSessions {
   /** Verifies a secret key (never stored) and opens a session. Throws invalid_credentials or rate_limited. */
   signIn(input: { secretKey: string; clientKey: string }): Promise<SignedIn>;
+  /**
+   * Self sign-up: creates a merchant in test mode (live keys come only when the operator activates
+   * it), and opens a test-mode session. Idempotent per client and key: a retry gets the same
+   * account and keys (a new session). Throws rate_limited past limits.signUpsPerClientMax.
+   */
+  signUp(input: { account: SignUpInput; clientKey: string; idempotencyKey: string }): Promise<SignedUp>;
   /** The live session of a token, or null (unknown, expired, signed out). Extends the idle expiry. */
   authenticate(token: string): Promise<MerchantSession | null>;
   /** The CSRF token bound to a session token (derived, so a page reload can get it again). */
@@ -79,7 +105,9 @@ export interface MerchantSessions {
 
 export interface MerchantSessionsDependencies {
   db: Db;
-  merchants: Pick<Merchants, 'authenticateKey' | 'getMerchant' | 'keyExpiry' | 'listKeys' | 'rollSecretKey'>;
+  merchants: Pick<Merchants, 'authenticateKey' | 'create' | 'getMerchant' | 'keyExpiry' | 'listKeys' | 'rollSecretKey'>;
+  /** Self sign-ups are idempotent by key (the keys they issue are stored sealed, to be replayed). */
+  idempotency: IdempotencyStore;
   /** Milliseconds since the epoch; tests move it to expire sessions. */
   now?: () => number;
   /** Tests tighten or relax the failed sign-in limit. */
@@ -163,6 +191,12 @@ export function createMerchantSessions(dependencies: MerchantSessionsDependencie
     dependencies.signInFailures?.windowMs ?? merchantSessionLimits.signInFailureWindowMs,
     now,
   );
+  const signUps = new RateLimiter({
+    requestsMax: merchantSessionLimits.signUpsPerClientMax,
+    windowMs: merchantSessionLimits.signUpWindowMs,
+    keysMax: merchantSessionLimits.signInFailureKeysMax,
+    now,
+  });
 
   function csrfTokenFor(token: string): string {
     assert(tokenPattern.test(token), 'a CSRF token is derived from a well-formed session token');
@@ -177,7 +211,7 @@ export function createMerchantSessions(dependencies: MerchantSessionsDependencie
     );
   }
 
-  return {
+  const sessions: MerchantSessions = {
     async signIn({ secretKey, clientKey }) {
       const blockedS = failures.blockedForS(clientKey);
       if (blockedS !== null) throw rateLimitedError(blockedS);
@@ -223,6 +257,24 @@ export function createMerchantSessions(dependencies: MerchantSessionsDependencie
       const session = toSession(row);
       assert(session.accountId === key.accountId && session.livemode === key.livemode, 'session is the key’s');
       return { token, csrfToken: csrfTokenFor(token), session, merchant };
+    },
+
+    async signUp({ account, clientKey, idempotencyKey }) {
+      const outcome = await dependencies.idempotency.run(
+        // Scoped by client: a key can never replay another person's sign-up (and its secret key).
+        { scope: `merchant_signup:${clientKey}`, key: idempotencyKey, requestHash: requestHash(account) },
+        async () => {
+          // Counted only when an account is about to be made (a replay makes none).
+          const decision = signUps.take(clientKey);
+          if (!decision.allowed) throw rateLimitedError(decision.retryAfterS);
+          const issued = await merchants.create({ ...account });
+          assert(issued.secretKey.startsWith('sk_test_'), 'a self sign-up gets test-mode keys only');
+          return { status: 201, body: { secret_key: issued.secretKey, publishable_key: issued.publishableKey } };
+        },
+      );
+      const keys = outcome.body as { secret_key: string; publishable_key: string };
+      const signedIn = await sessions.signIn({ secretKey: keys.secret_key, clientKey });
+      return { signedIn, secretKey: keys.secret_key, publishableKey: keys.publishable_key };
     },
 
     async authenticate(token) {
@@ -293,4 +345,5 @@ export function createMerchantSessions(dependencies: MerchantSessionsDependencie
       return result;
     },
   };
+  return sessions;
 }

@@ -40,4 +40,15 @@ export const merchantMigrations: readonly Migration[] = [
       create index merchants_api_keys_account on merchants_api_keys (account_id, created_at);
     `,
   },
+  {
+    id: '0401_merchants_publishable_value',
+    sql: `
+      -- A publishable key is public by design (it ships in apps and web pages): kept in full so the
+      -- dashboard can show and copy it. Secret and restricted keys stay hash-only. Keys issued before
+      -- this column have no value (null) and are shown redacted.
+      alter table merchants_api_keys add column publishable_value text;
+      alter table merchants_api_keys add constraint merchants_api_keys_publishable_value
+        check (publishable_value is null or kind = 'publishable');
+    `,
+  },
 ];

@@ -36,6 +36,8 @@ export interface ApiKeyInfo {
   /** `sk_test_`, shown with last4 as `sk_test_…last4`. */
   displayPrefix: string;
   last4: string;
+  /** The whole key, for publishable keys only (public by design); null otherwise or when issued before it was kept. */
+  publishableValue: string | null;
   permissions: KeyPermissions | null;
   expiresAt: Date | null;
   createdAt: Date;
@@ -129,6 +131,7 @@ interface KeyRow {
   kind: ApiKeyKind;
   display_prefix: string;
   last4: string;
+  publishable_value: string | null;
   permissions: Record<string, ResourcePermission> | null;
   expires_at: Date | null;
   created_at: Date;
@@ -136,7 +139,8 @@ interface KeyRow {
 
 const merchantColumns =
   'id, name, country, default_currency, mcc, city, fee_basis_points, fee_fixed, activated_at, created_at';
-const keyColumns = 'id, account_id, livemode, kind, display_prefix, last4, permissions, expires_at, created_at';
+const keyColumns =
+  'id, account_id, livemode, kind, display_prefix, last4, publishable_value, permissions, expires_at, created_at';
 
 function toMerchant(row: MerchantRow): Merchant {
   return {
@@ -163,6 +167,7 @@ function toKeyInfo(row: KeyRow): ApiKeyInfo {
     kind: row.kind,
     displayPrefix: row.display_prefix,
     last4: row.last4,
+    publishableValue: row.publishable_value,
     permissions: row.permissions,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
@@ -249,8 +254,9 @@ export function createMerchants(dependencies: MerchantsDependencies): Merchants 
   ): Promise<{ key: ApiKeyInfo; raw: string }> {
     const generated = generateApiKey(options.kind, options.livemode);
     const rows = await tx.query<KeyRow>(
-      `insert into merchants_api_keys (id, account_id, livemode, kind, key_hash, display_prefix, last4, permissions)
-       values ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb) returning ${keyColumns}`,
+      `insert into merchants_api_keys
+         (id, account_id, livemode, kind, key_hash, display_prefix, last4, permissions, publishable_value)
+       values ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9) returning ${keyColumns}`,
       [
         newObjectId('key'),
         options.accountId,
@@ -260,10 +266,15 @@ export function createMerchants(dependencies: MerchantsDependencies): Merchants 
         generated.displayPrefix,
         generated.last4,
         options.permissions === undefined ? null : JSON.stringify(options.permissions),
+        options.kind === 'publishable' ? generated.raw : null,
       ],
     );
     const row = rows[0];
     assert(row !== undefined, 'inserted key row must be returned');
+    assert(
+      row.publishable_value === (options.kind === 'publishable' ? generated.raw : null),
+      'only publishable keys are kept',
+    );
     return { key: toKeyInfo(row), raw: generated.raw };
   }
 

@@ -19,6 +19,8 @@ export interface QrPreview {
   amountMinor: bigint | null;
   currency: string;
   paymentIntentId: string | null;
+  /** False for a merchant in test mode: paying it is simulated and moves no wallet money. */
+  livemode: boolean;
 }
 
 /** What the merchant QR works with (built once by createMerchantQr). */
@@ -113,6 +115,7 @@ export async function resolveQr(deps: MerchantQrDeps, data: string): Promise<QrP
       amountMinor: null,
       currency: scanned.currency,
       paymentIntentId: null,
+      livemode: merchant.activatedAt !== null,
     };
   }
   const intent = await payableIntent(deps, scanned);
@@ -122,6 +125,7 @@ export async function resolveQr(deps: MerchantQrDeps, data: string): Promise<QrP
     amountMinor: intent.amountMinor,
     currency: intent.currency,
     paymentIntentId: intent.id,
+    livemode: intent.livemode,
   };
 }
 

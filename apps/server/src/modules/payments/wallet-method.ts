@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../../platform/db.js';
-import { AppError } from '../../platform/errors.js';
+import { AppError, assert } from '../../platform/errors.js';
 import type { IdempotentCall } from '../../platform/idempotency.js';
 import type { NotificationWriter } from '../events/index.js';
 import type { WalletService } from '../wallets/index.js';
@@ -69,6 +69,8 @@ export interface PaymentApproval {
   amountMinor: bigint;
   currency: string;
   merchantName: string;
+  /** False: a test-mode merchant's payment, simulated; no wallet money moves. */
+  livemode: boolean;
   status: 'pending' | 'approved' | 'expired' | 'canceled';
   expiresAt: Date;
   createdAt: Date;
@@ -98,6 +100,7 @@ function approvalFromRow(row: ApprovalRow): PaymentApproval {
     amountMinor: row.amount,
     currency: row.currency,
     merchantName: row.merchant_name,
+    livemode: row.livemode,
     status: row.status,
     expiresAt: row.expires_at,
     createdAt: row.created_at,
@@ -181,7 +184,33 @@ async function pay(
   options: WalletPaymentOptions,
 ): Promise<PaymentIntent> {
   const payer = await payerFor(deps, ctx, intent, code);
-  return deps.payments.confirmWithPayer(ctx, intent.id, payer, 'wallet', options);
+  const paid = await deps.payments.confirmWithPayer(ctx, intent.id, payer, 'wallet', options);
+  if (!ctx.livemode && paid.status === 'succeeded') await notifyTestPayment(deps, ctx, paid, code.userId);
+  return paid;
+}
+
+/**
+ * A test-mode payment moves no wallet money, so the wallets context writes no history and no
+ * payment.made: the payer is told here, marked livemode false, so the app can say it was a test
+ * (and the Pay screen can replace the code it used). Written after the payment committed: a crash
+ * in between loses only this notice of a simulated payment, never money.
+ */
+async function notifyTestPayment(deps: WalletMethodDeps, ctx: MerchantContext, intent: PaymentIntent, userId: string) {
+  assert(!ctx.livemode && intent.livemode === false, 'a test payment notice is for test mode only');
+  const merchantName = await deps.ports.merchantName(ctx.accountId);
+  await deps.db.transaction((tx) =>
+    deps.notifications.write(tx, {
+      userId,
+      type: 'payment.made',
+      data: {
+        amount: Number(intent.amountMinor),
+        currency: intent.currency,
+        payment_intent: intent.id,
+        to: merchantName,
+        livemode: false,
+      },
+    }),
+  );
 }
 
 async function resumed(deps: WalletMethodDeps, ctx: MerchantContext, intentId: string, options: WalletPaymentOptions) {
@@ -322,8 +351,10 @@ export async function payAsPayer(
 
 export async function pendingApprovals(deps: WalletMethodDeps, userId: string): Promise<PaymentApproval[]> {
   const rows = await deps.db.query<ApprovalRow>(
-    `select * from payments_approvals where user_id = $1 and status = 'pending' and expires_at > $2
-      order by created_at desc limit 20`,
+    // An intent the merchant canceled meanwhile (Cancel at the till) is no longer the payer's to approve.
+    `select a.* from payments_approvals a join payments_intents i on i.id = a.payment_intent_id
+      where a.user_id = $1 and a.status = 'pending' and a.expires_at > $2 and i.status = 'requires_action'
+      order by a.created_at desc limit 20`,
     [userId, deps.now()],
   );
   return rows.map(approvalFromRow);
@@ -352,8 +383,10 @@ export async function approve(
     });
   }
   await deps.ports.verifyPaymentPin(userId, pin);
+  // Claimed only while its intent still waits: a payment the merchant canceled cannot be approved.
   const claimed = await transitionApprovals(deps.db, 'approve', {
-    sql: 'id = $1 and expires_at > $2',
+    sql: `id = $1 and expires_at > $2 and exists (select 1 from payments_intents i
+            where i.id = payments_approvals.payment_intent_id and i.status = 'requires_action')`,
     params: [approvalId, deps.now()],
   });
   if (claimed.length === 0) throw new AppError('payment_approval_closed');

@@ -15,6 +15,8 @@ const ApprovalSchema = Type.Object(
     currency: Type.String(),
     merchant: Type.Object({ name: Type.String() }),
     payment_intent: Type.String(),
+    /** False: the merchant is in test mode; approving simulates the payment and moves no money. */
+    livemode: Type.Boolean(),
     status: Type.Union([
       Type.Literal('pending'),
       Type.Literal('approved'),
@@ -35,6 +37,7 @@ function approvalDto(approval: PaymentApproval) {
     currency: approval.currency,
     merchant: { name: approval.merchantName },
     payment_intent: approval.paymentIntentId,
+    livemode: approval.livemode,
     status: approval.status,
     expires_at: Math.floor(approval.expiresAt.getTime() / 1000),
     created: Math.floor(approval.createdAt.getTime() / 1000),
@@ -59,6 +62,8 @@ const PreviewSchema = Type.Object({
   amount: Type.Union([Type.Integer(), Type.Null()]),
   currency: Type.String(),
   payment_intent: Type.Union([Type.String(), Type.Null()]),
+  /** False: the merchant is in test mode; paying is simulated and moves no money. */
+  livemode: Type.Boolean(),
 });
 
 function listApprovalsRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userOf: UserOf): void {
@@ -127,6 +132,7 @@ function resolveQrRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, u
         amount: preview.amountMinor === null ? null : Number(preview.amountMinor),
         currency: preview.currency,
         payment_intent: preview.paymentIntentId,
+        livemode: preview.livemode,
       };
     },
   );
@@ -152,6 +158,8 @@ function payQrRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userO
             status: Type.String(),
             amount: Type.Integer(),
             currency: Type.String(),
+            /** False: a test-mode payment, simulated; no wallet money moved. */
+            livemode: Type.Boolean(),
           }),
           ...errorResponses,
         },
@@ -184,6 +192,7 @@ function payQrRoute(app: WalletApp, options: PaymentApprovalRoutesOptions, userO
               status: intent.status,
               amount: Number(intent.amountMinor),
               currency: intent.currency,
+              livemode: intent.livemode,
             },
           };
         },

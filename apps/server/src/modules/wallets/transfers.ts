@@ -6,7 +6,8 @@ import {
   type IdempotentOutcome,
 } from '../../platform/idempotency.js';
 import { transferIdFrom, type TransferResultCode } from '../ledger/index.js';
-import { transferCodes, type WalletsCore } from './core.js';
+import { maskPhone } from '../identity/index.js';
+import { transferCodes, type WalletUser, type WalletsCore } from './core.js';
 import * as repo from './repository.js';
 import { toWire } from './wire.js';
 
@@ -91,7 +92,7 @@ async function claimTransfer(
   core.checkAmount(request.amountMinor, request.currency);
   const sender = await repo.profileOf(core.db, senderId);
   if (sender.frozen) throw new AppError('wallet_frozen');
-  const recipient = await core.identity.findUserByLogin(request.to);
+  const recipient = await findRecipient(core, request.to);
   if (recipient === null) throw new AppError('recipient_not_found', { param: 'to' });
   if (recipient.id === senderId) throw new AppError('recipient_is_sender', { param: 'to' });
   await core.identity.verifyPaymentPin(senderId, request.pin);
@@ -132,6 +133,18 @@ async function claimTransfer(
 }
 
 /** An early, friendly refusal; the binding check is the ledger's (creditBalanceMaxMinor). */
+/** The person `to` names; phone_invalid (param to) for a phone number that cannot be one. */
+async function findRecipient(core: WalletsCore, to: string): Promise<WalletUser | null> {
+  try {
+    return await core.identity.findUserByLogin(to);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'phone_invalid') {
+      throw new AppError('phone_invalid', { message: 'The recipient is not a valid phone number.', param: 'to' });
+    }
+    throw error;
+  }
+}
+
 async function checkRecipientCap(core: WalletsCore, recipientId: string, currency: string, amountMinor: bigint) {
   const cap = await balanceCapOf(core, recipientId, currency);
   if (cap === null) return;
@@ -233,7 +246,13 @@ async function finishSucceeded(
     await core.notifications.write(tx, {
       userId: recipientId,
       type: 'money.received',
-      data: { ...money, transaction: receivedId, from: sender.name },
+      // Who sent it, as the recipient's toast says: the name and the phone with its middle hidden.
+      data: {
+        ...money,
+        transaction: receivedId,
+        from: sender.name,
+        from_phone: sender.phone === null ? null : maskPhone(sender.phone),
+      },
     });
     await core.notifications.write(tx, {
       userId: sent.userId,

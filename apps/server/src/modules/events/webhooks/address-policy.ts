@@ -29,7 +29,8 @@ export interface CheckedTarget {
   address: ResolvedAddress;
 }
 
-export type TargetCheck = { ok: true; target: CheckedTarget } | { ok: false; reason: string };
+/** `privateAddress`: refused only because of the address policy (YUNPAY_WEBHOOK_ALLOW_PRIVATE lifts it). */
+export type TargetCheck = { ok: true; target: CheckedTarget } | { ok: false; reason: string; privateAddress?: true };
 
 /** The parts of a URL we accept, without resolving it. Returns the reason it is refused, or null. */
 export function urlShapeProblem(text: string): { url: URL } | { reason: string } {
@@ -162,7 +163,11 @@ export async function checkTarget(
   if (!options.allowPrivate) {
     for (const entry of addresses) {
       if (isForbiddenAddress(entry.address)) {
-        return { ok: false, reason: `host ${host} resolves to a private, loopback or link-local address` };
+        return {
+          ok: false,
+          reason: `host ${host} resolves to a private, loopback or link-local address`,
+          privateAddress: true,
+        };
       }
     }
   }

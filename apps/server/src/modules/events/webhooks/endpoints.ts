@@ -51,9 +51,17 @@ function checkEnabledEvents(events: readonly string[]): asserts events is readon
   }
 }
 
+const privateAddressHint =
+  'Webhook endpoints must be reachable from the internet. To test webhooks locally, expose your receiver ' +
+  'through a public tunnel, or run a test server with YUNPAY_WEBHOOK_ALLOW_PRIVATE=true (tests and labs only, ' +
+  'never in production).';
+
 async function checkUrl(runtime: WebhookRuntime, url: string): Promise<void> {
   const check = await checkTarget(url, { resolver: runtime.resolver, allowPrivate: runtime.allowPrivate });
-  if (!check.ok) throw new AppError('url_invalid', { message: `Invalid URL: the URL ${check.reason}.`, param: 'url' });
+  if (check.ok) return;
+  // The code stays url_invalid (Stripe's); the message says how to receive webhooks on a developer's machine.
+  const hint = check.privateAddress === true ? ` ${privateAddressHint}` : '';
+  throw new AppError('url_invalid', { message: `Invalid URL: the URL ${check.reason}.${hint}`, param: 'url' });
 }
 
 /** A live endpoint of the scope, or null; asserts the row read back is the scope's. */
