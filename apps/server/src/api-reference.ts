@@ -69,6 +69,7 @@ export function tagOf(path: string): string {
     [/^\/v1\/webhook_endpoints/, 'Webhook endpoints'],
     [/^\/merchant\/v1\//, 'Merchant sessions'],
     [/^\/wallet\/v1\/(balances|topups|transfers|transactions)/, 'Wallet: money'],
+    [/^\/wallet\/v1\/recipients\//, 'Wallet: money'],
     [/^\/wallet\/v1\/(payment_codes|devices\/\{id\}\/offline_key|qr\/|payment_approvals)/, 'Wallet: paying merchants'],
     [/^\/wallet\/v1\/cards|^\/3ds\//, 'Wallet: cards'],
     [/^\/wallet\/v1\/notifications/, 'Wallet: notifications'],
@@ -113,6 +114,10 @@ export const operationDocs: Readonly<Record<string, OperationDoc>> = {
   'GET /wallet/v1/transactions': { summary: 'List wallet transactions, newest first' },
   'GET /wallet/v1/transactions.csv': { summary: 'Export wallet transactions as CSV' },
   'GET /wallet/v1/transactions/{id}': { summary: 'Retrieve a wallet transaction (a receipt)' },
+  'GET /wallet/v1/recipients/recent': { summary: 'People you sent money to recently, newest first (phones masked)' },
+  'POST /wallet/v1/recipients/lookup': {
+    summary: 'Confirm a recipient before paying: their masked name and phone (rate-limited)',
+  },
   'GET /3ds/challenges/{id}': { summary: 'The 3-D Secure challenge page of a card' },
   'POST /3ds/challenges/{id}': { summary: 'Answer a 3-D Secure challenge' },
   'POST /wallet/v1/cards': { summary: 'Save a card to the wallet (tokenized by the vault)' },

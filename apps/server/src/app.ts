@@ -537,7 +537,7 @@ function registerServiceRoutes(app: App, services: Services, db: Db): void {
   void app.register(merchantSessionRoutes, {
     prefix: '/merchant/v1',
     sessions: services.merchantSessions,
-    dailySummary: (summaryOptions) => dailyBalanceSummary(db, { ...summaryOptions, nowMs: Date.now() }),
+    dailySummary: (summaryOptions) => dailyBalanceSummary(db, summaryOptions),
   });
   void app.register(paymentApprovalRoutes, {
     prefix: '/wallet/v1',

@@ -27,7 +27,6 @@ import { createLogger, type Logger } from './platform/logger.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
 import { runMigrations } from './platform/migrations.js';
 import { loadTls, machineAddresses, type TlsMaterial } from './platform/tls.js';
-import QRCode from 'qrcode';
 import path from 'node:path';
 
 /** sysexits.h codes, so that scripts can tell a usage mistake from a failure. */
@@ -430,6 +429,7 @@ async function localNetworkLines(host: string, scheme: string, port: number): Pr
   const addresses = machineAddresses().filter((address) => host === '::' || !address.includes(':'));
   if (addresses.length === 0) return [];
   const urls = addresses.map((address) => `${scheme}://${urlHost(address)}:${port}/app/`);
+  const { default: QRCode } = await import('qrcode');
   const qr = await QRCode.toString(urls[0]!, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
   return [
     `  On your phone  ${urls[0]!}${scheme === 'http' ? '  (the camera needs HTTPS: YUNPAY_TLS=self-signed)' : ''}`,

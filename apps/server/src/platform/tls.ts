@@ -2,7 +2,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 import type { TlsConfig } from './config.js';
 import { AppError } from './errors.js';
 import { limits } from './limits.js';
@@ -129,6 +128,8 @@ async function selfSigned(dataDir: string, nowMs: number): Promise<TlsMaterial> 
   }
   const notBeforeDate = new Date(nowMs - 60_000);
   const notAfterDate = new Date(nowMs + limits.tlsSelfSignedValidityDays * 86_400_000);
+  // Loaded only when a certificate is made: the CLI's other commands do not pay for it.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'Yunpay (self-signed, local network)' }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -287,7 +287,7 @@ describe('merchant session', () => {
     expect(lastSent(browser, 'GET', '/merchant/v1/api_keys').init.headers['x-csrf-token']).toBe(info.csrf_token);
 
     const daily = await session.balance.daily({ days: 7 });
-    expect(daily).toEqual({ object: 'list', days: 7, data: [] });
+    expect(daily).toEqual({ object: 'list', days: 7, today: new Date().toISOString().slice(0, 10), data: [] });
     expect(lastSent(browser, 'GET', '/merchant/v1/balance/daily').init).toMatchObject({ credentials: 'same-origin' });
     expect(() => session.balance.daily({ days: 91 })).toThrow(RangeError);
 

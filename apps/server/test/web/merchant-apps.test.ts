@@ -241,7 +241,10 @@ describe('merchant dashboard', () => {
   it('lists payments and finds one by search', async () => {
     const response = await page.goto(`${platform.baseUrl}/dashboard/`);
     expect(response?.headers()['content-security-policy']).toContain("default-src 'self'");
-    await page.getByRole('heading', { name: 'Payments' }).waitFor();
+    // The overview comes first (issue 14); the full list is one link away.
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Payments', exact: true }).click();
+    await page.getByRole('heading', { name: 'Payments', exact: true }).waitFor();
     await page.locator('table.data tbody tr').first().waitFor();
     await checkScreen('dashboard-payments');
     const id = receiptIds[0] ?? '';

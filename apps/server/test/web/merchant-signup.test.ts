@@ -84,7 +84,9 @@ it('signs up in the browser, takes a test payment on the POS and sees it on the 
   expect(await till.locator('[data-outcome="succeeded"]').textContent()).toContain('Test payment');
 
   await dashboard.reload();
-  const row = dashboard.locator('table.data tbody tr').first();
+  // The overview, the dashboard's first page, lists the sale among the recent payments.
+  await dashboard.getByRole('heading', { name: 'Overview' }).waitFor();
+  const row = dashboard.getByRole('region', { name: 'Recent payments' }).locator('table.data tbody tr').first();
   await row.waitFor({ timeout: 20_000 });
   await expect.poll(() => row.locator('.badge-test').textContent()).toBe('Test');
   expect(await row.textContent()).toContain('18.80');

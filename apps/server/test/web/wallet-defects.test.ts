@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWeb, launchBrowser, removeWebBuild, screenshot } from '../support/browser.js';
-import { startPlatform, type TestPlatform } from '../support/platform.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from '../support/browser.js';
+import { webSuite } from '../support/web-suite.js';
 import { api, signUp as signUpByApi, testPassword, testPin, topUp } from '../support/wallet.js';
 
 /**
@@ -25,39 +25,10 @@ function spacedInternational(local: string): string {
 }
 
 describe('wallet defects of issue 14', () => {
-  let webDir: string;
-  let platform: TestPlatform;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  beforeAll(async () => {
-    webDir = await buildWeb();
-    [platform, browser] = await Promise.all([startPlatform({ webDir }), launchBrowser()]);
-  }, 180_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await platform?.close();
-    if (webDir !== undefined) removeWebBuild(webDir);
-  });
-
-  async function newPhone(locale: 'en-US' | 'zh-CN' = 'en-US'): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 360, height: 800 },
-      deviceScaleFactor: 1,
-      isMobile: true,
-      hasTouch: true,
-      locale,
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    return page;
-  }
+  const suite = webSuite();
 
   async function signIn(page: Page, login: string, secret = password): Promise<void> {
-    await page.goto(`${platform.baseUrl}/app/`);
+    await page.goto(`${suite.platform.baseUrl}/app/`);
     await page.getByRole('heading', { name: 'Sign in to your wallet' }).waitFor();
     await page.getByLabel('Phone (+86…) or email').fill(login);
     await page.getByLabel('Password', { exact: true }).fill(secret);
@@ -74,8 +45,8 @@ describe('wallet defects of issue 14', () => {
   }
 
   it('defect 1: after a declined card, a top-up with another card and amount goes through without a reload', async () => {
-    const user = await signUpByApi(platform.baseUrl, 'Dora');
-    const page = await newPhone();
+    const user = await signUpByApi(suite.platform.baseUrl, 'Dora');
+    const page = await suite.newPhone();
     await signIn(page, user.phone, testPassword);
     await page.getByRole('heading', { name: 'Hello, Dora' }).waitFor();
     await page.getByRole('button', { name: 'Top up' }).click();
@@ -102,7 +73,7 @@ describe('wallet defects of issue 14', () => {
     await page.getByLabel('Pay with').selectOption('tok_mastercard');
     await page.getByRole('button', { name: 'Top up', exact: true }).click();
     await page.getByText(/^Topped up .*70\.00\.$/).waitFor();
-    const history = await api(platform.baseUrl, 'GET', '/wallet/v1/transactions?limit=10', {
+    const history = await api(suite.platform.baseUrl, 'GET', '/wallet/v1/transactions?limit=10', {
       token: user.accessToken,
     });
     expect((history.body.data as { status: string; amount: number }[]).map((row) => [row.amount, row.status])).toEqual([
@@ -114,8 +85,8 @@ describe('wallet defects of issue 14', () => {
   });
 
   it('defect 2: letters in a top-up amount say "not an amount", and every answer shows once', async () => {
-    const user = await signUpByApi(platform.baseUrl, 'Eli');
-    const page = await newPhone();
+    const user = await signUpByApi(suite.platform.baseUrl, 'Eli');
+    const page = await suite.newPhone();
     await signIn(page, user.phone, testPassword);
     await page.getByRole('button', { name: 'Top up' }).click();
     await page.getByLabel('Amount').fill('abc');
@@ -134,9 +105,9 @@ describe('wallet defects of issue 14', () => {
   });
 
   it('defect 3: sign-up is all or nothing and lists every invalid field at once', async () => {
-    const page = await newPhone();
+    const page = await suite.newPhone();
     const phone = localPhone();
-    await page.goto(`${platform.baseUrl}/app/`);
+    await page.goto(`${suite.platform.baseUrl}/app/`);
     await page.getByRole('button', { name: 'New here? Create an account' }).click();
     await page.getByLabel('Your name').fill('Fay');
     await page.getByLabel('Phone or email').fill(phone);
@@ -153,7 +124,7 @@ describe('wallet defects of issue 14', () => {
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByLabel('Payment PIN (6 digits)').and(page.locator('[aria-invalid="true"]')).waitFor();
     await expect.poll(() => page.getByLabel('Password', { exact: true }).getAttribute('aria-invalid')).toBeNull();
-    const probe = await api(platform.baseUrl, 'POST', '/wallet/v1/sessions', {
+    const probe = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/sessions', {
       body: { login: `+86${phone}`, password, device: { id: 'probe-device-1', name: 'Probe', platform: 'other' } },
     });
     expect(probe.body.error?.code).toBe('invalid_credentials');
@@ -163,28 +134,30 @@ describe('wallet defects of issue 14', () => {
     await page.getByLabel('Payment PIN (6 digits)').fill(pin);
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByRole('heading', { name: 'Hello, Fay' }).waitFor();
-    const signedIn = await api(platform.baseUrl, 'POST', '/wallet/v1/sessions', {
+    const signedIn = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/sessions', {
       body: { login: `+86${phone}`, password, device: { id: 'probe-device-2', name: 'Probe', platform: 'other' } },
     });
     expect(signedIn.status).toBe(200);
-    const me = await api(platform.baseUrl, 'GET', '/wallet/v1/me', { token: signedIn.body.access_token });
+    const me = await api(suite.platform.baseUrl, 'GET', '/wallet/v1/me', { token: signedIn.body.access_token });
     expect(me.body).toMatchObject({ name: 'Fay', phone: `+86${phone}`, pin_set: true });
   });
 
   it('defect 3: "Set a payment PIN first" links to where the PIN is set', async () => {
     // An account made elsewhere (an older client) that never set a PIN.
     const phone = `+86${localPhone()}`;
-    const created = await api(platform.baseUrl, 'POST', '/wallet/v1/users', {
+    const created = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/users', {
       body: { phone, password: testPassword, name: 'Gus' },
     });
     expect(created.status).toBe(201);
-    const recipient = await signUpByApi(platform.baseUrl, 'Hana');
-    const page = await newPhone();
+    const recipient = await signUpByApi(suite.platform.baseUrl, 'Hana');
+    const page = await suite.newPhone();
     await signIn(page, phone, testPassword);
     await page.getByRole('heading', { name: 'Hello, Gus' }).waitFor();
     await page.getByRole('button', { name: 'Send' }).click();
     await page.getByLabel('To (phone, email)').fill(recipient.phone);
     await page.getByLabel('Amount').fill('1');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByLabel('Payment PIN (6 digits)').fill('470815');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const link = page.locator('.alert').getByRole('link', { name: 'Set your payment PIN' });
@@ -197,15 +170,15 @@ describe('wallet defects of issue 14', () => {
   });
 
   it('defect 4: a failed top-up is not shown as a credit, and 成功 stays on one line', async () => {
-    const user = await signUpByApi(platform.baseUrl, 'Ivy');
-    await topUp(platform.baseUrl, user, 10_000);
-    const declined = await api(platform.baseUrl, 'POST', '/wallet/v1/topups', {
+    const user = await signUpByApi(suite.platform.baseUrl, 'Ivy');
+    await topUp(suite.platform.baseUrl, user, 10_000);
+    const declined = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/topups', {
       token: user.accessToken,
       idempotencyKey: `key_${randomBytes(12).toString('hex')}`,
       body: { amount: 5_000, currency: 'CNY', source: 'tok_chargeDeclined' },
     });
     expect(declined.body.error?.code).toBe('card_declined');
-    const page = await newPhone();
+    const page = await suite.newPhone();
     await signIn(page, user.phone, testPassword);
     await tab(page, 'History');
     const rows = page.locator('.history-row[data-type="topup"]');
@@ -253,8 +226,8 @@ describe('wallet defects of issue 14', () => {
 
   it('defect 8: 13800000001 and +86 138 0000 0001 are the same person for sign-up, sign-in and sending', async () => {
     const local = localPhone();
-    const page = await newPhone();
-    await page.goto(`${platform.baseUrl}/app/`);
+    const page = await suite.newPhone();
+    await page.goto(`${suite.platform.baseUrl}/app/`);
     await page.getByRole('button', { name: 'New here? Create an account' }).click();
     await page.getByLabel('Your name').fill('Jun');
     await page.getByLabel('Phone or email').fill(local);
@@ -274,24 +247,26 @@ describe('wallet defects of issue 14', () => {
     await page.getByRole('heading', { name: 'Hello, Jun' }).waitFor();
 
     // Someone else sends to the local number.
-    const sender = await signUpByApi(platform.baseUrl, 'Kai');
-    await topUp(platform.baseUrl, sender, 10_000);
-    const other = await newPhone();
+    const sender = await signUpByApi(suite.platform.baseUrl, 'Kai');
+    await topUp(suite.platform.baseUrl, sender, 10_000);
+    const other = await suite.newPhone();
     await signIn(other, sender.phone, testPassword);
     await other.getByRole('button', { name: 'Send' }).click();
     await other.getByLabel('To (phone, email)').fill(local);
     await other.getByLabel('Amount').fill('3');
+    await other.getByRole('button', { name: 'Next' }).click();
+    await other.getByRole('button', { name: 'Confirm' }).click();
     await other.getByLabel('Payment PIN (6 digits)').fill(testPin);
     await other.getByRole('button', { name: 'Send', exact: true }).click();
     await other.getByText('Sent ¥3.00 to Jun.').waitFor();
 
-    // A number that cannot be one gets its own clear answer, not "no wallet has this phone".
+    // A number that cannot be one gets its own clear answer (at the confirm step's look-up, before
+    // any PIN), not "no wallet has this phone".
     await other.getByLabel('To (phone, email)').fill('1380000000');
     await other.getByLabel('Amount').fill('1');
-    await other.getByLabel('Payment PIN (6 digits)').fill(testPin);
-    await other.getByRole('button', { name: 'Send', exact: true }).click();
+    await other.getByRole('button', { name: 'Next' }).click();
     await other.getByText('This is not a valid phone number.').waitFor();
-    const bad = await api(platform.baseUrl, 'POST', '/wallet/v1/transfers', {
+    const bad = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/transfers', {
       token: sender.accessToken,
       idempotencyKey: `key_${randomBytes(12).toString('hex')}`,
       body: { to: '1380000000', amount: 100, currency: 'CNY', pin: testPin },
@@ -302,8 +277,8 @@ describe('wallet defects of issue 14', () => {
   it('defect 14: ¥ in English, 人民币 and no English words in Chinese, and the receive toast names the sender', async () => {
     // International format here (defect 8 is about local numbers and has its own test).
     const phone = `+86${localPhone()}`;
-    const receiver = await newPhone();
-    await receiver.goto(`${platform.baseUrl}/app/`);
+    const receiver = await suite.newPhone();
+    await receiver.goto(`${suite.platform.baseUrl}/app/`);
     await receiver.getByRole('button', { name: 'New here? Create an account' }).click();
     await receiver.getByLabel('Your name').fill('Lin');
     await receiver.getByLabel('Phone or email').fill(phone);
@@ -317,7 +292,7 @@ describe('wallet defects of issue 14', () => {
     await receiver.getByText('Topped up ¥1,000.00.').waitFor();
 
     // A second device, so that Settings lists one to remove.
-    const second = await api(platform.baseUrl, 'POST', '/wallet/v1/sessions', {
+    const second = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/sessions', {
       body: {
         login: phone,
         password,
@@ -327,9 +302,9 @@ describe('wallet defects of issue 14', () => {
     expect(second.status).toBe(200);
 
     // Money arrives from someone: the toast says who.
-    const sender = await signUpByApi(platform.baseUrl, 'Mei');
-    await topUp(platform.baseUrl, sender, 10_000);
-    const sent = await api(platform.baseUrl, 'POST', '/wallet/v1/transfers', {
+    const sender = await signUpByApi(suite.platform.baseUrl, 'Mei');
+    await topUp(suite.platform.baseUrl, sender, 10_000);
+    const sent = await api(suite.platform.baseUrl, 'POST', '/wallet/v1/transfers', {
       token: sender.accessToken,
       idempotencyKey: `key_${randomBytes(12).toString('hex')}`,
       body: { to: phone, amount: 1_234, currency: 'CNY', pin: testPin },

@@ -126,9 +126,13 @@ describe('wallet PWA in a real browser', () => {
     await alice.getByLabel('To (phone, email)').fill(bobPhone);
     await alice.getByLabel('Amount').fill('12.34');
     await alice.getByLabel('Note (optional)').fill('noodles');
-    await alice.getByLabel('Payment PIN (6 digits)').fill(pin);
     await screenshot(alice, 'wallet-send');
     await expectAccessible(alice, 'send');
+    await alice.getByRole('button', { name: 'Next' }).click();
+    await alice.getByRole('region', { name: 'Confirm the recipient' }).getByText('¥12.34').waitFor();
+    await expectAccessible(alice, 'send-confirm');
+    await alice.getByRole('button', { name: 'Confirm' }).click();
+    await alice.getByLabel('Payment PIN (6 digits)').fill(pin);
     await alice.getByRole('button', { name: 'Send', exact: true }).click();
     await alice.getByText('Sent ¥12.34 to Bob.').waitFor();
 

@@ -175,7 +175,7 @@ describe('serving the web apps', () => {
         expect(response.headers.vary).toContain('accept-language');
         expect(response.body).toContain(`<html lang="${lang}">`);
         expect(response.body).toContain(`<h1>${heading}</h1>`);
-        for (const href of ['/app/', '/pos/', '/dashboard/', '/openapi.json', '/readyz']) {
+        for (const href of ['/app/', '/pos/', '/dashboard/', '/docs', '/readyz']) {
           expect(response.body).toContain(`href="${href}"`);
         }
         // No script at all, and no inline style: the strict CSP holds.

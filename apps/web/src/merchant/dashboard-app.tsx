@@ -1,14 +1,16 @@
 import { useEffect, useState } from 'react';
 import { BalancePage } from './dashboard-balance.js';
 import { KeysPage } from './dashboard-keys.js';
+import { OverviewPage } from './dashboard-overview.js';
 import { PaymentDetail, PaymentsPage } from './dashboard-payments.js';
 import { QrPage } from './dashboard-qr.js';
 import { WebhooksPage } from './dashboard-webhooks.js';
 import { useI18n, type MessageKey } from './i18n.js';
 import type { MerchantSessionInfo } from '@yunpay/sdk';
 
-/** Sections are addressed by the URL fragment (#/payments, #/payments/pi_…, #/balance …). */
+/** Sections are addressed by the URL fragment (#/overview, #/payments/pi_…, #/balance …); the overview first. */
 const sections: { path: string; label: MessageKey }[] = [
+  { path: 'overview', label: 'nav.overview' },
   { path: 'payments', label: 'nav.payments' },
   { path: 'balance', label: 'nav.balance' },
   { path: 'keys', label: 'nav.keys' },
@@ -21,7 +23,7 @@ function currentRoute(): string[] {
     .replace(/^#\/?/, '')
     .split('/')
     .filter((part) => part !== '');
-  return parts.length === 0 ? ['payments'] : parts;
+  return parts.length === 0 ? ['overview'] : parts;
 }
 
 export function DashboardApp({ session }: { session: MerchantSessionInfo }) {
@@ -48,6 +50,7 @@ export function DashboardApp({ session }: { session: MerchantSessionInfo }) {
         </ul>
       </nav>
       <main className="page dashboard-main">
+        {section === 'overview' && <OverviewPage session={session} />}
         {section === 'payments' && id === undefined && <PaymentsPage session={session} />}
         {section === 'payments' && id !== undefined && <PaymentDetail key={id} id={id} />}
         {section === 'balance' && <BalancePage />}

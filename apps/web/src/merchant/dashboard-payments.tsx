@@ -1,6 +1,7 @@
 import {
   toDecimalString,
   tryParseAmount,
+  type BalanceTransaction,
   type Charge,
   type CreatedFilter,
   type Event,
@@ -9,6 +10,7 @@ import {
   type Refund,
 } from '@yunpay/sdk';
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { downloadText, paymentsCsv, type PaymentCsvRow } from './dashboard-csv.js';
 import { formatDateTime } from './dashboard-format.js';
 import { useI18n, type MessageKey, type Translate } from './i18n.js';
 import { formatMoney } from './keypad.js';
@@ -18,6 +20,15 @@ import { errorCode, errorMessage, merchantClient } from './api.js';
 const pageSize = 100;
 /** Loaded payments kept in the page at most (then the filters must narrow the date range). */
 const loadedMax = 2_000;
+/** Rows of a CSV export at most, and pages of /v1/payment_intents read to find them. */
+const exportRowsMax = 1_000;
+const exportPagesMax = 20;
+/**
+ * What each payment is read with: the charge says how much was refunded ("Partially refunded") and
+ * how it was paid; its balance transaction has the fee and the net.
+ */
+const listExpand = ['data.latest_charge.balance_transaction'];
+const intentExpand = ['latest_charge.balance_transaction'];
 
 /**
  * What a payment is, in the words of a merchant (Stripe's dashboard too): the API's statuses grouped
@@ -63,6 +74,26 @@ export function displayStatus(intent: PaymentIntent, charge: Charge | null = lat
     return charge.amount_refunded >= charge.amount_captured ? 'refunded' : 'partially_refunded';
   }
   return statusOfIntent[intent.status];
+}
+
+/** The charge's balance transaction (fee and net), when the charge has one and it was expanded. */
+export function balanceTransactionOf(charge: Charge | null): BalanceTransaction | null {
+  const entry = charge?.balance_transaction;
+  return entry !== null && typeof entry === 'object' ? entry : null;
+}
+
+/** How the payment was paid, in words: "Yunpay wallet", "Visa •••• 4242"; '' before any charge. */
+export function paymentMethodLabel(charge: Charge | null, t: Translate): string {
+  const details = charge?.payment_method_details;
+  if (details === null || details === undefined) return '';
+  if (details.type === 'wallet') return t('method.wallet');
+  if (details.type === 'card') {
+    const card = (details.card ?? {}) as { brand?: unknown; last4?: unknown };
+    const brand = typeof card.brand === 'string' && card.brand !== 'unknown' ? card.brand : '';
+    const named = brand === '' ? t('method.card') : brand.charAt(0).toUpperCase() + brand.slice(1);
+    return typeof card.last4 === 'string' ? `${named} •••• ${card.last4}` : named;
+  }
+  return typeof details.type === 'string' ? details.type : '';
 }
 
 function StatusBadge({ status }: { status: DisplayStatus }) {
@@ -219,7 +250,7 @@ function useLivePayments({
           }
           for (const id of [...ids].slice(0, liveIntentsPerPollMax)) {
             if (stopped) return;
-            merge(await client.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+            merge(await client.paymentIntents.retrieve(id, { expand: intentExpand }));
           }
         } catch {
           // A failed poll is retried by the next one; the list keeps what it has.
@@ -235,8 +266,137 @@ function useLivePayments({
   return { running: startedMs !== null, resume: () => setStartedMs(Date.now()) };
 }
 
-export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
+/**
+ * Payments as a table: the list's and the overview's (`detailed`: with how each was paid, its fee
+ * and its net). A test payment carries the Test badge next to its status.
+ */
+export function PaymentsTable({
+  intents,
+  detailed,
+  caption,
+}: {
+  intents: readonly PaymentIntent[];
+  detailed: boolean;
+  caption?: string;
+}) {
   const { t, locale } = useI18n();
+  return (
+    <div className="table-scroll">
+      <table className="data">
+        {caption !== undefined && <caption className="visually-hidden">{caption}</caption>}
+        <thead>
+          <tr>
+            <th scope="col">{t('payments.id')}</th>
+            <th scope="col" className="number">
+              {t('payments.amount')}
+            </th>
+            <th scope="col">{t('payments.status')}</th>
+            {detailed && <th scope="col">{t('payments.method')}</th>}
+            {detailed && (
+              <th scope="col" className="number">
+                {t('payments.fee')}
+              </th>
+            )}
+            {detailed && (
+              <th scope="col" className="number">
+                {t('payments.net')}
+              </th>
+            )}
+            <th scope="col">{t('payments.description')}</th>
+            <th scope="col">{t('payments.created')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {intents.map((intent) => {
+            const charge = latestCharge(intent);
+            const entry = balanceTransactionOf(charge);
+            return (
+              <tr key={intent.id}>
+                <td>
+                  <a href={`#/payments/${intent.id}`} className="mono">
+                    {intent.id}
+                  </a>
+                </td>
+                <td className="number">{formatMoney(intent.amount, intent.currency, locale)}</td>
+                <td>
+                  <StatusBadge status={displayStatus(intent, charge)} />
+                  {!intent.livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
+                </td>
+                {detailed && <td data-testid="payment-method">{paymentMethodLabel(charge, t) || '—'}</td>}
+                {detailed && (
+                  <td className="number" data-testid="payment-fee">
+                    {entry === null ? '—' : formatMoney(entry.fee, entry.currency, locale)}
+                  </td>
+                )}
+                {detailed && (
+                  <td className="number" data-testid="payment-net">
+                    {entry === null ? '—' : formatMoney(entry.net, entry.currency, locale)}
+                  </td>
+                )}
+                <td>{describePayment(intent, t)}</td>
+                <td>{formatDateTime(intent.created, locale)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A payment as a row of the CSV file, in the dashboard's words (status, description, method). */
+function csvRow(intent: PaymentIntent, t: Translate): PaymentCsvRow {
+  const charge = latestCharge(intent);
+  const entry = balanceTransactionOf(charge);
+  return {
+    id: intent.id,
+    createdS: intent.created,
+    amountMinor: intent.amount,
+    currency: intent.currency,
+    status: t(`status.${displayStatus(intent, charge)}`),
+    description: describePayment(intent, t),
+    livemode: intent.livemode,
+    paymentMethod: paymentMethodLabel(charge, t),
+    feeMinor: entry?.fee ?? null,
+    netMinor: entry?.net ?? null,
+    refundedMinor: charge?.amount_refunded ?? 0,
+  };
+}
+
+/**
+ * Every payment the filters match (the server's date range, then status, amount and text here),
+ * newest first, read page by page: at most exportRowsMax rows from at most exportPagesMax pages.
+ */
+async function paymentsToExport(options: {
+  filters: Filters;
+  created: CreatedFilter | undefined;
+  currency: string;
+  t: Translate;
+}): Promise<{ rows: PaymentIntent[]; complete: boolean }> {
+  const client = merchantClient();
+  const rows: PaymentIntent[] = [];
+  let startingAfter: string | undefined;
+  for (let pageIndex = 0; pageIndex < exportPagesMax; pageIndex += 1) {
+    const page = await client.paymentIntents.list({
+      limit: pageSize,
+      expand: listExpand,
+      ...(options.created === undefined ? {} : { created: options.created }),
+      ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
+    });
+    for (const intent of page.data) {
+      if (!matches(intent, options.filters, options.currency, options.t)) continue;
+      if (rows.length === exportRowsMax) return { rows, complete: false };
+      rows.push(intent);
+    }
+    const last = page.data[page.data.length - 1];
+    if (!page.has_more || last === undefined) return { rows, complete: true };
+    startingAfter = last.id;
+  }
+  return { rows, complete: false };
+}
+
+export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
+  const { t } = useI18n();
   const [draft, setDraft] = useState<Filters>(emptyFilters);
   const [filters, setFilters] = useState<Filters>(emptyFilters);
   const [loaded, setLoaded] = useState<PaymentIntent[]>([]);
@@ -251,8 +411,7 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
     try {
       const page = await merchantClient().paymentIntents.list({
         limit: pageSize,
-        // The charge says how much was refunded ("Partially refunded").
-        expand: ['data.latest_charge'],
+        expand: listExpand,
         ...(created === undefined ? {} : { created }),
         ...(startingAfter === undefined ? {} : { starting_after: startingAfter }),
       });
@@ -275,6 +434,31 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
 
   const live = useLivePayments({ created, setLoaded });
   const shown = loaded.filter((intent) => matches(intent, filters, currency, t));
+  const [exporting, setExporting] = useState(false);
+  /** What the last export wrote (shown in the current language, so kept as facts, not text). */
+  const [exported, setExported] = useState<{ count: number; complete: boolean } | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  // The filters applied (not the draft), read again from the server: the file has what they match.
+  async function exportCsv() {
+    setExporting(true);
+    setExported(null);
+    setExportError(null);
+    try {
+      const found = await paymentsToExport({ filters, created, currency, t });
+      const today = new Date().toISOString().slice(0, 10);
+      downloadText(
+        paymentsCsv(found.rows.map((intent) => csvRow(intent, t))),
+        `yunpay-payments-${today}.csv`,
+        'text/csv',
+      );
+      setExported({ count: found.rows.length, complete: found.complete });
+    } catch (failure) {
+      setExportError(errorMessage(failure));
+    } finally {
+      setExporting(false);
+    }
+  }
 
   function apply(event: FormEvent) {
     event.preventDefault();
@@ -322,6 +506,25 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
           {t('payments.apply')}
         </button>
       </form>
+      <div className="toolbar">
+        <button type="button" className="button secondary" disabled={exporting} onClick={() => void exportCsv()}>
+          {exporting ? t('payments.csvBusy') : t('payments.csv')}
+        </button>
+        <span className="hint" role="status" aria-live="polite">
+          {exported === null
+            ? null
+            : !exported.complete
+              ? t('payments.csvPartial', { count: exported.count })
+              : exported.count === 1
+                ? t('payments.csvDoneOne')
+                : t('payments.csvDone', { count: exported.count })}
+        </span>
+      </div>
+      {exportError !== null && (
+        <p role="alert" className="error">
+          {exportError}
+        </p>
+      )}
       {error !== null && (
         <p role="alert" className="error">
           {error}
@@ -343,43 +546,7 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
           </>
         )}
       </p>
-      {shown.length === 0 && !busy ? (
-        <p>{t('payments.none')}</p>
-      ) : (
-        <div className="table-scroll">
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">{t('payments.id')}</th>
-                <th scope="col" className="number">
-                  {t('payments.amount')}
-                </th>
-                <th scope="col">{t('payments.status')}</th>
-                <th scope="col">{t('payments.description')}</th>
-                <th scope="col">{t('payments.created')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((intent) => (
-                <tr key={intent.id}>
-                  <td>
-                    <a href={`#/payments/${intent.id}`} className="mono">
-                      {intent.id}
-                    </a>
-                  </td>
-                  <td className="number">{formatMoney(intent.amount, intent.currency, locale)}</td>
-                  <td>
-                    <StatusBadge status={displayStatus(intent)} />
-                    {!intent.livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
-                  </td>
-                  <td>{describePayment(intent, t)}</td>
-                  <td>{formatDateTime(intent.created, locale)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      {shown.length === 0 && !busy ? <p>{t('payments.none')}</p> : <PaymentsTable intents={shown} detailed />}
       {hasMore && loaded.length < loadedMax && (
         <button
           type="button"
@@ -409,7 +576,7 @@ interface Detail {
 
 async function loadDetail(id: string): Promise<Detail> {
   const client = merchantClient();
-  const intent = await client.paymentIntents.retrieve(id, { expand: ['latest_charge'] });
+  const intent = await client.paymentIntents.retrieve(id, { expand: intentExpand });
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
   const [refunds, events] = await Promise.all([
     client.refunds.list({ payment_intent: id, limit: 100 }),
@@ -465,6 +632,7 @@ export function PaymentDetail({ id }: { id: string }) {
   const { intent, charge, refunds, events } = detail;
   const money = (amount: number) => formatMoney(amount, intent.currency, locale);
   const remaining = (charge?.amount_captured ?? 0) - (charge?.amount_refunded ?? 0);
+  const balanceEntry = balanceTransactionOf(charge);
 
   const entries: TimelineEntry[] = [{ at: intent.created, text: t('tl.created'), key: 'created' }];
   if (charge !== null) {
@@ -537,6 +705,12 @@ export function PaymentDetail({ id }: { id: string }) {
           <StatusBadge status={displayStatus(intent, charge)} />
           {!intent.livemode && <span className="badge badge-test">{t('pos.testBadge')}</span>}
         </dd>
+        <dt>{t('payments.method')}</dt>
+        <dd data-testid="payment-method">{paymentMethodLabel(charge, t) || '—'}</dd>
+        <dt>{t('payments.fee')}</dt>
+        <dd data-testid="payment-fee">{balanceEntry === null ? '—' : money(balanceEntry.fee)}</dd>
+        <dt>{t('payments.net')}</dt>
+        <dd data-testid="payment-net">{balanceEntry === null ? '—' : money(balanceEntry.net)}</dd>
         <dt>{t('detail.refunded')}</dt>
         <dd data-testid="refunded">{money(charge?.amount_refunded ?? 0)}</dd>
         <dt>{t('payments.description')}</dt>

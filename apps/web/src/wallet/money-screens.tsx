@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { WalletBalance, WalletCard } from '@yunpay/sdk';
+import type { RecentRecipient, RecipientPreview, WalletBalance, WalletCard } from '@yunpay/sdk';
 import { amountPlaceholder, parseMoney } from '../shared/money.js';
 import { Alert, Field, PinField, SelectField } from '../shared/ui.js';
 import { SavedCards } from './cards.js';
@@ -7,6 +7,7 @@ import { errorText } from './client.js';
 import { useLoad, useText, useWallet } from './context.js';
 import type { MessageKey } from './messages.js';
 import { OutcomeAlert, failureOutcome, useIntentKey, type Outcome } from './outcome.js';
+import { RecentRecipients, RecipientConfirm } from './recipients.js';
 
 const defaultCurrencies = ['CNY', 'HKD', 'USD', 'EUR', 'JPY', 'KWD'];
 
@@ -172,52 +173,109 @@ export function TopUpScreen() {
   );
 }
 
+/** Who the money goes to: typed (a phone or an email) or picked from Recent (an rcp_ id). */
+type SendRecipient = { kind: 'typed' } | { kind: 'recent'; recipient: RecentRecipient };
+
+/** The parts of a send that the confirm step shows and the PIN step sends, fixed at "Next". */
+interface SendIntent {
+  to: string;
+  amount: number;
+  currency: string;
+  note: string;
+  preview: RecipientPreview;
+}
+
+/**
+ * Send money, in three steps, as Alipay and WeChat Pay do: who and how much (typed, or picked from
+ * Recent), then a confirm step with the recipient's masked name and phone as the server answers
+ * them, then the PIN. Going back from the confirm or PIN step changes nothing on the server.
+ */
 export function SendScreen() {
   const { t, money, currency: currencyLabel } = useText();
   const { client, moneyMoved } = useWallet();
   const balances = useBalances();
+  const [recipient, setRecipient] = useState<SendRecipient>({ kind: 'typed' });
   const [to, setTo] = useState('');
   const [currency, setCurrency] = useState('CNY');
   const [amount, setAmount] = useState('');
   const [note, setNote] = useState('');
   const [pin, setPin] = useState('');
+  const [intent, setIntent] = useState<SendIntent | null>(null);
+  const [step, setStep] = useState<'edit' | 'confirm' | 'pin'>('edit');
   const intentKey = useIntentKey();
   const [result, setResult] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const submit = async (event: FormEvent) => {
+  const pick = (picked: RecentRecipient) => {
+    setRecipient({ kind: 'recent', recipient: picked });
+    setResult(null);
+  };
+
+  const back = () => {
+    setStep('edit');
+    setIntent(null);
+    setPin('');
+    setResult(null);
+  };
+
+  /** Step 1 → 2: the server says who `to` is (masked), or why it is nobody. */
+  const next = async (event: FormEvent) => {
     event.preventDefault();
     const parsed = parseMoney(amount, currency);
     // The amount field already says what is wrong with it: no second copy in a banner.
     if (!parsed.ok) return setResult(null);
+    const target = recipient.kind === 'recent' ? recipient.recipient.id : to.trim();
     setBusy(true);
     setResult(null);
-    const intent = { to: to.trim(), amount: parsed.amountMinor, currency, note: note.trim() };
+    try {
+      const preview = await client.recipients.lookup({ to: target });
+      setIntent({ to: target, amount: parsed.amountMinor, currency, note: note.trim(), preview });
+      setStep('confirm');
+    } catch (caught) {
+      setResult(failureOutcome(caught, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** Step 3: the transfer, with the PIN and one Idempotency-Key per intent. */
+  const send = async (event: FormEvent) => {
+    event.preventDefault();
+    if (intent === null) return;
+    setBusy(true);
+    setResult(null);
+    const { preview: _preview, ...request } = intent;
     try {
       const sent = await client.transfers.create(
         {
-          to: intent.to,
-          amount: intent.amount,
-          currency,
+          to: request.to,
+          amount: request.amount,
+          currency: request.currency,
           pin,
-          ...(intent.note === '' ? {} : { note: intent.note }),
+          ...(request.note === '' ? {} : { note: request.note }),
         },
-        { idempotencyKey: intentKey.keyFor(JSON.stringify(intent)) },
+        { idempotencyKey: intentKey.keyFor(JSON.stringify(request)) },
       );
       intentKey.answered();
+      setPin('');
       if (sent.status === 'failed') {
         setResult(failureOutcome({ code: sent.failure_code }, t));
       } else {
         setResult({
           tone: 'success',
-          text: t('send.done', { amount: money(sent.amount, sent.currency), name: sent.counterparty?.name ?? to }),
+          text: t('send.done', {
+            amount: money(sent.amount, sent.currency),
+            name: sent.counterparty?.name ?? intent.preview.name,
+          }),
           code: null,
         });
+        setRecipient({ kind: 'typed' });
         setTo('');
         setAmount('');
         setNote('');
+        setIntent(null);
+        setStep('edit');
       }
-      setPin('');
       moneyMoved();
     } catch (caught) {
       intentKey.answered(caught);
@@ -228,19 +286,66 @@ export function SendScreen() {
     }
   };
 
+  if (intent !== null && step !== 'edit') {
+    return (
+      <>
+        <h1>{t('send.title')}</h1>
+        <RecipientConfirm preview={intent.preview} amount={money(intent.amount, intent.currency)} note={intent.note}>
+          {step === 'confirm' ? (
+            <div className="actions">
+              <button type="button" onClick={back}>
+                {t('common.back')}
+              </button>
+              <button type="button" className="primary" onClick={() => setStep('pin')}>
+                {t('send.confirm')}
+              </button>
+            </div>
+          ) : (
+            <form className="stack" onSubmit={(event) => void send(event)}>
+              <PinField label={t('common.pin')} value={pin} onChange={setPin} />
+              {result === null ? null : <OutcomeAlert outcome={result} />}
+              <div className="actions">
+                <button type="button" onClick={back} disabled={busy}>
+                  {t('common.back')}
+                </button>
+                <button type="submit" className="primary" disabled={busy}>
+                  {t('send.submit')}
+                </button>
+              </div>
+            </form>
+          )}
+        </RecipientConfirm>
+      </>
+    );
+  }
+
   return (
     <>
       <h1>{t('send.title')}</h1>
-      <form className="card stack" onSubmit={(event) => void submit(event)}>
-        <Field
-          label={t('send.to')}
-          name="to"
-          autoComplete="off"
-          inputMode="email"
-          required
-          value={to}
-          onChange={(e) => setTo(e.target.value)}
-        />
+      <form className="card stack" onSubmit={(event) => void next(event)}>
+        {recipient.kind === 'recent' ? (
+          <div className="chosen-recipient">
+            <span>
+              <span className="recipient-name">{recipient.recipient.name}</span>
+              {recipient.recipient.phone === null ? null : (
+                <span className="recipient-phone">{recipient.recipient.phone}</span>
+              )}
+            </span>
+            <button type="button" className="link" onClick={() => setRecipient({ kind: 'typed' })}>
+              {t('send.changeRecipient')}
+            </button>
+          </div>
+        ) : (
+          <Field
+            label={t('send.to')}
+            name="to"
+            autoComplete="off"
+            inputMode="email"
+            required
+            value={to}
+            onChange={(e) => setTo(e.target.value)}
+          />
+        )}
         <SelectField
           label={t('common.currency')}
           name="currency"
@@ -271,12 +376,12 @@ export function SendScreen() {
           value={note}
           onChange={(e) => setNote(e.target.value)}
         />
-        <PinField label={t('common.pin')} value={pin} onChange={setPin} />
         {result === null ? null : <OutcomeAlert outcome={result} />}
         <button type="submit" className="primary" disabled={busy}>
-          {t('send.submit')}
+          {t('send.next')}
         </button>
       </form>
+      <RecentRecipients onPick={pick} />
     </>
   );
 }

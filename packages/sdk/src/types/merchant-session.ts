@@ -57,5 +57,7 @@ export interface DailyBalanceSummary {
 export interface DailyBalanceSummaryList {
   object: 'list';
   days: number;
+  /** The server's current UTC day (YYYY-MM-DD): "today" on the dashboard's overview. */
+  today: string;
   data: DailyBalanceSummary[];
 }

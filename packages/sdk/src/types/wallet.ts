@@ -69,6 +69,29 @@ export interface WalletTransaction {
   created: number;
 }
 
+/** Someone this wallet sent money to (GET /wallet/v1/recipients/recent). */
+export interface RecentRecipient {
+  /** rcp_…: send to it (`transfers.create({ to: id })`) or look it up; it means something to you only. */
+  id: string;
+  object: 'recent_recipient';
+  name: string;
+  /** Masked: +86 138****0001. */
+  phone: string | null;
+  /** Unix seconds. */
+  last_sent: number;
+}
+
+/** What the confirm step shows before the PIN (POST /wallet/v1/recipients/lookup). */
+export interface RecipientPreview {
+  object: 'recipient_preview';
+  /** Masked: 李明 → *明, Alice Wong → A*. */
+  name: string;
+  /** Masked: +86 138****0001. */
+  phone: string | null;
+  /** Masked (a***@example.com), for someone with no phone. */
+  email: string | null;
+}
+
 export interface HistoryFilter {
   type?: WalletTransactionType;
   status?: WalletTransactionStatus;

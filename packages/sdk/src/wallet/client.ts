@@ -18,6 +18,8 @@ import type {
   PaymentCode,
   QrPayment,
   QrPreview,
+  RecentRecipient,
+  RecipientPreview,
   SaveCardInput,
   TokenPair,
   User,
@@ -387,11 +389,28 @@ export class WalletClient<Cookie extends boolean = false> {
   };
 
   readonly transfers = {
-    /** P2P: `to` is a phone (E.164), an email or a usr_ id. */
+    /** P2P: `to` is a phone, an email, a usr_ id or a recent recipient (rcp_…). */
     create: (
       input: { to: string; amount: number; currency: string; note?: string; pin: string },
       options?: CallOptions,
     ): Promise<WalletTransaction> => this.#mutation('/wallet/v1/transfers', input, options),
+  };
+
+  readonly recipients = {
+    /** People this wallet sent money to, newest first (at most 20; phones masked). */
+    recent: (options?: CallOptions): Promise<List<RecentRecipient>> =>
+      this.#call({ method: 'GET', path: '/wallet/v1/recipients/recent', retry: 'idempotent' }, options),
+    /** The confirm step: masked name and phone of a phone, an email or a recent recipient (rcp_…). */
+    lookup: (input: { to: string }, options?: CallOptions): Promise<RecipientPreview> =>
+      this.#call(
+        {
+          method: 'POST',
+          path: '/wallet/v1/recipients/lookup',
+          body: { kind: 'json', value: input },
+          retry: 'idempotent',
+        },
+        options,
+      ),
   };
 
   /** A POST with an Idempotency-Key fixed for the call (the caller's, or a new UUID). */

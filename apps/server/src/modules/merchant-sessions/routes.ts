@@ -192,7 +192,13 @@ function safeNumber(value: bigint): number {
 export interface MerchantSessionRoutesOptions {
   sessions: MerchantSessions;
   /** The payments context's daily summary (payments/summary.ts). */
-  dailySummary(options: { accountId: string; livemode: boolean; days: number }): Promise<DailyBalanceSummary[]>;
+  /** `nowMs` is the route's clock: the days summed end with the day it answers as `today`. */
+  dailySummary(options: {
+    accountId: string;
+    livemode: boolean;
+    days: number;
+    nowMs: number;
+  }): Promise<DailyBalanceSummary[]>;
 }
 
 const NoQuery = Type.Object({}, { additionalProperties: false });
@@ -436,7 +442,17 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ object: Type.Literal('list'), days: Type.Integer(), data: Type.Array(DailySchema) }),
+          200: Type.Object(
+            {
+              object: Type.Literal('list'),
+              days: Type.Integer(),
+              today: Type.String({
+                description: 'The server\'s current UTC day (YYYY-MM-DD): the overview\'s "today" is this row',
+              }),
+              data: Type.Array(DailySchema),
+            },
+            { additionalProperties: false },
+          ),
           ...errorResponses,
         },
       },
@@ -444,10 +460,17 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
     async (request) => {
       const { session } = await required(request);
       const days = request.query.days ?? 30;
-      const rows = await options.dailySummary({ accountId: session.accountId, livemode: session.livemode, days });
+      const nowMs = Date.now();
+      const rows = await options.dailySummary({
+        accountId: session.accountId,
+        livemode: session.livemode,
+        days,
+        nowMs,
+      });
       return {
         object: 'list' as const,
         days,
+        today: new Date(nowMs).toISOString().slice(0, 10),
         data: rows.map((row) => ({
           day: row.day,
           currency: row.currency.toLowerCase(),

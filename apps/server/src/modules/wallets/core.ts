@@ -55,6 +55,15 @@ export const walletLimits = {
   adminPageMax: 100,
   /** Pending history rows the recovery sweep finishes per run. */
   recoveryBatchSizeMax: 100,
+  /** People GET /recipients/recent lists at most. */
+  recentRecipientsMax: 20,
+  /** Newest sent transfers the recent list is drawn from (the query's work stays bounded). */
+  recentRecipientsScanMax: 1_000,
+  /** Recipient look-ups (POST /recipients/lookup) one person may make per window, per node. */
+  recipientLookupsPerUserMax: 20,
+  recipientLookupWindowMs: 60_000,
+  /** People the look-up rate limiter remembers per node; past it the oldest window is forgotten. */
+  recipientLookupKeysMax: 100_000,
 } as const;
 
 /** Crashes on an inconsistent table; run at start-up by checkAllLimits (and by the tests). */
@@ -64,6 +73,10 @@ export function checkWalletLimits(
   checkLimitTable('walletLimits', table);
   assert(table.historyPageMax <= limits.pageSizeMax, 'walletLimits.historyPageMax must fit in one page');
   assert(table.adminPageMax <= limits.pageSizeMax, 'walletLimits.adminPageMax must fit in one page');
+  assert(
+    table.recentRecipientsMax <= table.recentRecipientsScanMax,
+    'walletLimits.recentRecipientsMax must not exceed the rows it is drawn from',
+  );
 }
 
 export interface WalletsCoreDeps {

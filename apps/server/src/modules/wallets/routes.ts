@@ -7,6 +7,28 @@ import { formatMinor } from '../../platform/money.js';
 import { walletLimits, type WalletService, type WalletUser } from './service.js';
 import { UnixSeconds, WalletTransactionSchema, toWire } from './wire.js';
 import { errorResponses } from '../../platform/http-schemas.js';
+import { retryAfterOnError } from '../../platform/rate-limit.js';
+
+const RecentRecipientSchema = Type.Object(
+  {
+    id: Type.String({ description: 'rcp_…: names this person for you only (send to it, or look it up)' }),
+    object: Type.Literal('recent_recipient'),
+    name: Type.String({ description: 'Their display name' }),
+    phone: Type.Union([Type.String(), Type.Null()], { description: 'Masked: +86 138****0001' }),
+    last_sent: UnixSeconds,
+  },
+  { additionalProperties: false },
+);
+
+const RecipientPreviewSchema = Type.Object(
+  {
+    object: Type.Literal('recipient_preview'),
+    name: Type.String({ description: 'Masked as payers see it: 李明 → *明, Alice Wong → A*' }),
+    phone: Type.Union([Type.String(), Type.Null()], { description: 'Masked: +86 138****0001' }),
+    email: Type.Union([Type.String(), Type.Null()], { description: 'Masked (a***@example.com), when no phone' }),
+  },
+  { additionalProperties: false },
+);
 
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code' });
 const AmountMinor = Type.Integer({
@@ -91,6 +113,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
   app.addHook('onRequest', async (request) => {
     request.walletUserId = (await options.authenticate(request)).userId;
   });
+  app.addHook('onError', retryAfterOnError);
 
   app.get(
     '/balances',
@@ -141,7 +164,11 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
         headers: IdempotencyHeaders,
         body: Type.Object(
           {
-            to: Type.String({ minLength: 1, maxLength: 254, description: 'Phone (E.164), email or user id' }),
+            to: Type.String({
+              minLength: 1,
+              maxLength: 254,
+              description: 'Phone (E.164 or national), email, user id, or a recent recipient id (rcp_…)',
+            }),
             amount: AmountMinor,
             currency: Currency,
             note: Type.Optional(Type.String({ maxLength: walletLimits.noteLengthMax })),
@@ -162,6 +189,65 @@ export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = asyn
         pin: request.body.pin,
       });
       return sendOutcome(reply, outcome);
+    },
+  );
+
+  app.get(
+    '/recipients/recent',
+    {
+      schema: {
+        response: {
+          200: Type.Object({
+            object: Type.Literal('list'),
+            data: Type.Array(RecentRecipientSchema, { maxItems: walletLimits.recentRecipientsMax }),
+            has_more: Type.Boolean(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const recipients = await wallets.recentRecipients(userOf(request));
+      return {
+        object: 'list' as const,
+        data: recipients.map((recipient) => ({
+          id: recipient.id,
+          object: 'recent_recipient' as const,
+          name: recipient.name,
+          phone: recipient.phoneMasked,
+          last_sent: Math.floor(recipient.lastSentAt.getTime() / 1000),
+        })),
+        has_more: false,
+      };
+    },
+  );
+
+  // A POST, so that the phone number stays out of URLs and access logs.
+  app.post(
+    '/recipients/lookup',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            to: Type.String({
+              minLength: 1,
+              maxLength: 254,
+              description: 'A phone number (13800000001 or +86 138 0000 0001), an email, or a recent recipient id',
+            }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: RecipientPreviewSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const preview = await wallets.lookUpRecipient(userOf(request), request.body.to.trim());
+      return {
+        object: 'recipient_preview' as const,
+        name: preview.nameMasked,
+        phone: preview.phoneMasked,
+        email: preview.emailMasked,
+      };
     },
   );
 

@@ -16,9 +16,11 @@ import * as repo from './repository.js';
 import type { KycTier, TierLimits } from './tiers.js';
 import { continueTopup, topup, type TopupRequest } from './topups.js';
 import { continueTransfer, transfer, type TransferRequest } from './transfers.js';
+import { lookUpRecipient, recentRecipients, type RecentRecipient, type RecipientPreview } from './recipients.js';
+import { RateLimiter } from '../../platform/rate-limit.js';
 
 export { walletLimits, type WalletCardFunding, type WalletIdentity, type WalletUser };
-export type { TopupRequest, TransferRequest };
+export type { RecentRecipient, RecipientPreview, TopupRequest, TransferRequest };
 export type { TransactionType, TransactionStatus, WalletTransaction, WalletProfile } from './repository.js';
 export { transferCodes, walletAccountCode, topupClearingAccountCode } from './core.js';
 
@@ -53,6 +55,13 @@ export interface WalletService {
   balances(userId: string): Promise<Balance[]>;
   /** A P2P transfer (idempotent by key; a retry after a crash resumes it). */
   transfer(senderId: string, idempotencyKey: string, request: TransferRequest): Promise<IdempotentOutcome>;
+  /** The people this user sent money to, newest first (at most walletLimits.recentRecipientsMax). */
+  recentRecipients(userId: string): Promise<RecentRecipient[]>;
+  /**
+   * The confirm step: the masked name and phone of the person `to` names (a phone, an email or a
+   * recent recipient's rcp_ id). Rate-limited per user (rate_limited); recipient_not_found, phone_invalid.
+   */
+  lookUpRecipient(userId: string, to: string): Promise<RecipientPreview>;
   /** A top-up (idempotent by key; a retry after a crash resumes it). */
   topup(userId: string, idempotencyKey: string, request: TopupRequest): Promise<IdempotentOutcome>;
   history(
@@ -83,6 +92,13 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
   const core = createWalletsCore(deps);
   const { db } = core;
   const payer = createWalletPayer(core);
+  // Look-ups answer whether a phone number has a wallet: a brake on trying many numbers.
+  const recipientLookups = new RateLimiter({
+    requestsMax: walletLimits.recipientLookupsPerUserMax,
+    windowMs: walletLimits.recipientLookupWindowMs,
+    keysMax: walletLimits.recipientLookupKeysMax,
+    now: () => core.now().getTime(),
+  });
 
   return {
     profile: (userId) => repo.profileOf(db, userId),
@@ -90,6 +106,11 @@ export function createWalletService(deps: WalletServiceDeps): WalletService {
     balances: (userId) => balances(core, userId),
     transfer: (senderId, key, request) => transfer(core, senderId, key, request),
     topup: (userId, key, request) => topup(core, userId, key, request),
+    recentRecipients: (userId) => recentRecipients(core, userId),
+    lookUpRecipient: async (userId, to) => {
+      recipientLookups.consume(userId);
+      return lookUpRecipient(core, userId, to);
+    },
     history: (userId, options) => history(db, userId, options),
     getTransaction: (userId, id) => repo.transactionOf(db, userId, id),
     setTier: (userId, tier) =>

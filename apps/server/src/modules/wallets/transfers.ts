@@ -7,8 +7,9 @@ import {
 } from '../../platform/idempotency.js';
 import { transferIdFrom, type TransferResultCode } from '../ledger/index.js';
 import { maskPhone } from '../identity/index.js';
-import { transferCodes, type WalletUser, type WalletsCore } from './core.js';
+import { transferCodes, type WalletsCore } from './core.js';
 import * as repo from './repository.js';
+import { findRecipient } from './recipients.js';
 import { toWire } from './wire.js';
 
 /**
@@ -25,6 +26,7 @@ import { toWire } from './wire.js';
  */
 
 export interface TransferRequest {
+  /** A phone, an email, a usr_ id, or one of the sender's recent recipients (rcp_…). */
   to: string;
   amountMinor: bigint;
   currency: string;
@@ -92,8 +94,7 @@ async function claimTransfer(
   core.checkAmount(request.amountMinor, request.currency);
   const sender = await repo.profileOf(core.db, senderId);
   if (sender.frozen) throw new AppError('wallet_frozen');
-  const recipient = await findRecipient(core, request.to);
-  if (recipient === null) throw new AppError('recipient_not_found', { param: 'to' });
+  const recipient = await findRecipient(core, senderId, request.to, 'to', { userIds: true });
   if (recipient.id === senderId) throw new AppError('recipient_is_sender', { param: 'to' });
   await core.identity.verifyPaymentPin(senderId, request.pin);
   await checkRecipientCap(core, recipient.id, request.currency, request.amountMinor);
@@ -133,18 +134,6 @@ async function claimTransfer(
 }
 
 /** An early, friendly refusal; the binding check is the ledger's (creditBalanceMaxMinor). */
-/** The person `to` names; phone_invalid (param to) for a phone number that cannot be one. */
-async function findRecipient(core: WalletsCore, to: string): Promise<WalletUser | null> {
-  try {
-    return await core.identity.findUserByLogin(to);
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'phone_invalid') {
-      throw new AppError('phone_invalid', { message: 'The recipient is not a valid phone number.', param: 'to' });
-    }
-    throw error;
-  }
-}
-
 async function checkRecipientCap(core: WalletsCore, recipientId: string, currency: string, amountMinor: bigint) {
   const cap = await balanceCapOf(core, recipientId, currency);
   if (cap === null) return;
