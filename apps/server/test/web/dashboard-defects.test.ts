@@ -176,7 +176,12 @@ describe('defect 9: payments in words people use, confirmed refunds, live update
 
   it('asks for a confirmation (amount, then confirm) before refunding', async () => {
     await open(`payments/${partlyRefundedId}`);
-    await page.getByLabel('Refund amount').fill('3.00');
+    await page.getByRole('heading', { name: `Payment ${partlyRefundedId}` }).waitFor();
+    // The field is prefilled with what is left to refund once the payment has loaded; type after that.
+    const amount = page.getByLabel('Refund amount');
+    await expect.poll(() => amount.inputValue()).not.toBe('');
+    await amount.fill('3.00');
+    await expect.poll(() => amount.inputValue()).toBe('3.00');
     await page.getByRole('button', { name: 'Refund', exact: true }).click();
     const confirmation = page.getByRole('alertdialog');
     await confirmation.waitFor();

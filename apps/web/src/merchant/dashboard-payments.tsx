@@ -607,17 +607,22 @@ export function PaymentDetail({ id }: { id: string }) {
     if (refundPending !== null) confirmRef.current?.focus();
   }, [refundPending]);
 
+  /** The merchant typed a refund amount: a reload must not replace it with the default. */
+  const refundEdited = useRef(false);
   const reload = useCallback(async () => {
     try {
       const loaded = await loadDetail(id);
       setDetail(loaded);
       const remaining = (loaded.charge?.amount_captured ?? 0) - (loaded.charge?.amount_refunded ?? 0);
-      setRefundText(remaining > 0 ? toDecimalString(remaining, loaded.intent.currency) : '');
+      if (!refundEdited.current) {
+        setRefundText(remaining > 0 ? toDecimalString(remaining, loaded.intent.currency) : '');
+      }
     } catch (failure) {
       setError(errorMessage(failure));
     }
   }, [id]);
   useEffect(() => {
+    refundEdited.current = false;
     void reload();
   }, [reload]);
 
@@ -682,6 +687,7 @@ export function PaymentDetail({ id }: { id: string }) {
       const created = await merchantClient().refunds.create({ payment_intent: intent.id, amount: amountMinor });
       setRefundPending(null);
       setRefundNotice(t('detail.refundDone', { id: created.id }));
+      refundEdited.current = false;
       await reload();
     } catch (failure) {
       setRefundPending(null);
@@ -751,6 +757,7 @@ export function PaymentDetail({ id }: { id: string }) {
             inputMode="decimal"
             value={refundText}
             onChange={(event) => {
+              refundEdited.current = true;
               setRefundText(event.target.value);
               setRefundPending(null);
             }}
