@@ -35,7 +35,7 @@ const texts: Readonly<Record<LandingLanguage, LandingText>> = {
       },
       { href: '/readyz', name: '健康检查', text: '服务就绪状态（/healthz 为存活检查）。' },
     ],
-    start: '刚开始？商户密钥由运营方在 /admin/v1/merchants 创建；演示钱包的账号显示在启动信息中。',
+    start: '刚开始？商户可在商户后台自助注册测试账户（真实收款由运营方激活）；演示钱包的账号显示在启动信息中。',
   },
   en: {
     title: 'Yunpay 云付',
@@ -54,7 +54,7 @@ const texts: Readonly<Record<LandingLanguage, LandingText>> = {
       { href: '/readyz', name: 'Health', text: 'Readiness of this node (/healthz for liveness).' },
     ],
     start:
-      "New here? Merchant keys are created by the operator at /admin/v1/merchants; the demo wallets' sign-in is printed in the start-up banner.",
+      "New here? Merchants sign up for a test account in the dashboard (live payments need the operator's activation); the demo wallets' sign-in is printed in the start-up banner.",
   },
 };
 
