@@ -305,8 +305,9 @@ describe('defect 10: a real chart, one date format, aligned numbers', () => {
       await open('balance');
       const chart = page.locator('.uplot').first();
       await chart.waitFor();
+      // uPlot sizes itself to its container after the viewport change: wait for that layout.
+      await expect.poll(async () => (await chart.boundingBox())?.width ?? 0, { timeout: 10_000 }).toBeGreaterThan(200);
       const box = await chart.boundingBox();
-      expect(box?.width ?? 0).toBeGreaterThan(200);
       expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(360);
       await screenshot(page, 'dashboard-defects-balance-phone');
     } finally {
