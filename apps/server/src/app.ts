@@ -20,7 +20,7 @@ import { Type, type Static } from 'typebox';
 import swagger from '@fastify/swagger';
 import type { SwaggerTransform, SwaggerTransformObject } from '@fastify/swagger';
 import { allMigrations } from './migrations.js';
-import { ErrorBodySchema, errorResponses, type ErrorBody } from './platform/http-schemas.js';
+import { ErrorBodySchema, errorResponses, NoQuerySchema, type ErrorBody } from './platform/http-schemas.js';
 import { codeRoutes } from './modules/codes/index.js';
 import { paymentMethodRoutes, walletCardRoutes } from './modules/cards/index.js';
 import { customerRoutes } from './modules/customers/index.js';
@@ -107,7 +107,6 @@ const securityHeaders: Readonly<Record<string, string>> = {
 };
 
 export { ErrorBodySchema, type ErrorBody };
-const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
 const ReadinessChecksSchema = Type.Object({
   database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { NoQuerySchema } from './platform/http-schemas.js';
 import { createRequire } from 'node:module';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { Type } from 'typebox';
 import { webPageHeaders } from './web.js';
 
 /**
@@ -87,8 +87,6 @@ function send(reply: FastifyReply, contentType: string, body: string, cacheContr
     .type(contentType)
     .send(body);
 }
-
-const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 
 export const docsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/docs', { schema: { hide: true, querystring: NoQuerySchema } }, async (_request, reply) =>

@@ -20,3 +20,6 @@ export type ErrorBody = Static<typeof ErrorBodySchema>;
 
 /** Response schemas for every 4xx and 5xx answer of a route. */
 export const errorResponses = { '4xx': { $ref: 'ErrorBody#' }, '5xx': { $ref: 'ErrorBody#' } } as const;
+
+/** The query string of a route that takes none: any parameter is refused. */
+export const NoQuerySchema = Type.Object({}, { additionalProperties: false });

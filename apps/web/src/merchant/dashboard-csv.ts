@@ -76,20 +76,3 @@ export function paymentsCsv(rows: readonly PaymentCsvRow[]): string {
   }
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
-
-/**
- * Starts the download of `text` as `filename`: a blob: URL on a link that is clicked and then
- * released (the CSP's default-src 'self' does not govern downloads; no inline script is involved).
- */
-export function downloadText(text: string, filename: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // Released once the browser has surely read it (it reads the blob when the download starts).
-  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}

@@ -10,7 +10,8 @@ import {
   type Refund,
 } from '@yunpay/sdk';
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { downloadText, paymentsCsv, type PaymentCsvRow } from './dashboard-csv.js';
+import { saveTextAsFile } from '../shared/download.js';
+import { paymentsCsv, type PaymentCsvRow } from './dashboard-csv.js';
 import { formatDateTime } from './dashboard-format.js';
 import { useI18n, type MessageKey, type Translate } from './i18n.js';
 import { formatMoney } from './keypad.js';
@@ -447,7 +448,7 @@ export function PaymentsPage({ session }: { session: MerchantSessionInfo }) {
     try {
       const found = await paymentsToExport({ filters, created, currency, t });
       const today = new Date().toISOString().slice(0, 10);
-      downloadText(
+      saveTextAsFile(
         paymentsCsv(found.rows.map((intent) => csvRow(intent, t))),
         `yunpay-payments-${today}.csv`,
         'text/csv',

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { HistoryFilter, WalletTransaction, WalletTransactionStatus, WalletTransactionType } from '@yunpay/sdk';
+import { saveTextAsFile } from '../shared/download.js';
 import { Alert, Field, SelectField } from '../shared/ui.js';
 import { errorText } from './client.js';
 import { useLoad, useText, useWallet } from './context.js';
@@ -8,21 +9,6 @@ import type { MessageKey } from './messages.js';
 const types: WalletTransactionType[] = ['topup', 'p2p_sent', 'p2p_received', 'payment', 'refund'];
 const statuses: WalletTransactionStatus[] = ['pending', 'succeeded', 'failed'];
 const pageSize = 20;
-/** How long a CSV's Blob URL outlives the click that downloads it (the browser reads it first). */
-const csvUrlLifeMs = 60_000;
-
-/** Saves text as a file through a Blob URL and a temporary link (no inline script: CSP-safe). */
-function saveAsFile(text: string, fileName: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), csvUrlLifeMs);
-}
 
 function localDay(date: Date): string {
   const pad = (value: number) => String(value).padStart(2, '0');
@@ -89,7 +75,7 @@ export function HistoryScreen() {
     setCsvError(null);
     try {
       const csv = await client.transactions.csv(filter);
-      saveAsFile(csv, `yunpay-history-${localDay(new Date())}.csv`, 'text/csv;charset=utf-8');
+      saveTextAsFile(csv, `yunpay-history-${localDay(new Date())}.csv`, 'text/csv;charset=utf-8');
     } catch (caught) {
       setCsvError(caught);
     } finally {

@@ -4,9 +4,7 @@ import { retryAfterOnError } from '../../platform/rate-limit.js';
 import { principalOf, requireUser, type Identity } from '../identity/index.js';
 import type { CodeService } from './service.js';
 import { offlineTotp } from './totp.js';
-import { errorResponses } from '../../platform/http-schemas.js';
-
-const NoQuerySchema = Type.Object({}, { additionalProperties: false });
+import { errorResponses, NoQuerySchema } from '../../platform/http-schemas.js';
 
 const PaymentCodeSchema = Type.Object(
   {

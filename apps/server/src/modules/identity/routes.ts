@@ -6,7 +6,7 @@ import { AppError } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
 import { retryAfterOnError } from '../../platform/rate-limit.js';
 import type { Device, Identity, Principal, TokenPair, User } from './types.js';
-import { errorResponses } from '../../platform/http-schemas.js';
+import { errorResponses, NoQuerySchema } from '../../platform/http-schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,7 +15,6 @@ declare module 'fastify' {
   }
 }
 
-const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 const NoContentSchema = Type.Null();
 
 export const UserSchema = Type.Object({

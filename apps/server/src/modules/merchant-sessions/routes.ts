@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { errorResponses } from '../../platform/http-schemas.js';
+import { errorResponses, NoQuerySchema as NoQuery } from '../../platform/http-schemas.js';
 import { checkIdempotencyKey } from '../../platform/idempotency.js';
 import { AppError, assert } from '../../platform/errors.js';
 import { limits } from '../../platform/limits.js';
@@ -170,6 +170,18 @@ function accountWire(merchant: Merchant) {
   };
 }
 
+/** A session as the API answers it (sign-in, sign-up, current, resume). */
+function sessionWire(session: MerchantSession, csrfToken: string, merchant: Merchant) {
+  return {
+    object: 'merchant_session' as const,
+    id: session.id,
+    csrf_token: csrfToken,
+    livemode: session.livemode,
+    expires_at: unixSeconds(session.expiresAt),
+    account: accountWire(merchant),
+  };
+}
+
 function keyWire(key: ApiKeyInfo) {
   return {
     id: key.id,
@@ -201,8 +213,6 @@ export interface MerchantSessionRoutesOptions {
   }): Promise<DailyBalanceSummary[]>;
 }
 
-const NoQuery = Type.Object({}, { additionalProperties: false });
-
 /**
  * /merchant/v1: sign-in to the POS and dashboard with a secret key (an httpOnly cookie session
  * with a CSRF token), and the dashboard's endpoints that /v1 does not have (keys, daily summary).
@@ -217,14 +227,8 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
     return found;
   };
 
-  const sessionBody = async (session: MerchantSession, token: string) => ({
-    object: 'merchant_session' as const,
-    id: session.id,
-    csrf_token: sessions.csrfTokenFor(token),
-    livemode: session.livemode,
-    expires_at: unixSeconds(session.expiresAt),
-    account: accountWire(await sessions.merchantOf(session)),
-  });
+  const sessionBody = async (session: MerchantSession, token: string) =>
+    sessionWire(session, sessions.csrfTokenFor(token), await sessions.merchantOf(session));
 
   app.post(
     '/sessions',
@@ -248,14 +252,7 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
         'set-cookie',
         sessionCookie(request, signedIn.token, Math.floor(merchantSessionLimits.lifetimeMs / 1000)),
       );
-      return reply.status(201).send({
-        object: 'merchant_session' as const,
-        id: signedIn.session.id,
-        csrf_token: signedIn.csrfToken,
-        livemode: signedIn.session.livemode,
-        expires_at: unixSeconds(signedIn.session.expiresAt),
-        account: accountWire(signedIn.merchant),
-      });
+      return reply.status(201).send(sessionWire(signedIn.session, signedIn.csrfToken, signedIn.merchant));
     },
   );
 
@@ -315,14 +312,7 @@ export const merchantSessionRoutes: FastifyPluginAsyncTypebox<MerchantSessionRou
         sessionCookie(request, signedIn.token, Math.floor(merchantSessionLimits.lifetimeMs / 1000)),
       );
       return reply.status(201).send({
-        session: {
-          object: 'merchant_session' as const,
-          id: signedIn.session.id,
-          csrf_token: signedIn.csrfToken,
-          livemode: signedIn.session.livemode,
-          expires_at: unixSeconds(signedIn.session.expiresAt),
-          account: accountWire(signedIn.merchant),
-        },
+        session: sessionWire(signedIn.session, signedIn.csrfToken, signedIn.merchant),
         secret_key: signedUp.secretKey,
         publishable_key: signedUp.publishableKey,
       });

@@ -7,7 +7,7 @@ import { limits } from '../../../platform/limits.js';
 import type { Notification } from './notification.js';
 import type { Notifications } from './notifications.js';
 import { notificationTypes } from './types.js';
-import { errorResponses } from '../../../platform/http-schemas.js';
+import { errorResponses, NoQuerySchema } from '../../../platform/http-schemas.js';
 
 export interface NotificationRoutesOptions {
   notifications: Notifications;
@@ -43,7 +43,6 @@ const ListQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-const NoQuerySchema = Type.Object({}, { additionalProperties: false });
 const IdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const StreamHeadersSchema = Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64 })) });
 
